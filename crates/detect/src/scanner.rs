@@ -1,0 +1,247 @@
+//! The scanner: every enabled detector over one input, in stages.
+//!
+//! Stage 1 finds candidates cheaply: one Aho-Corasick automaton over every literal prefix
+//! and context keyword of every detector, and one token sweep for digit groups, words with
+//! digits and `@`. Stage 2 confirms each candidate with the detector's small regex (searched
+//! only in a window around the candidate) or hand-written parser. Stage 3 validates
+//! (checksums, entropy) and scores (context words, documentation examples).
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use leakwall_core::Category;
+use regex_automata::meta;
+
+use crate::catalog;
+use crate::custom::CustomDetectorConfig;
+use crate::detector::Detector;
+use crate::error::Error;
+use crate::spec::{TokenKind, Trigger};
+use crate::token::{self, Enabled};
+
+/// One match: the detector (an index into [`Scanner::detectors`]), the byte span and the
+/// confidence after validation and context.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Index of the detector in [`Scanner::detectors`].
+    pub detector: usize,
+    /// Byte offset of the start.
+    pub start: usize,
+    /// Byte offset one past the end.
+    pub end: usize,
+    /// Confidence in `[0, 1]`.
+    pub confidence: f32,
+}
+
+/// Settings for a scanner, validated once by [`ScannerConfig::build`].
+#[derive(Debug, Clone, Default)]
+pub struct ScannerConfig {
+    /// Matches below this confidence are dropped.
+    pub min_confidence: f32,
+    /// Only these detector ids run (built-in or custom); `None` runs all.
+    pub only: Option<Vec<String>>,
+    /// Custom detectors added to the catalog.
+    pub custom: Vec<CustomDetectorConfig>,
+}
+
+/// A literal of the prefilter and the detectors it wakes.
+#[derive(Debug, Clone)]
+pub(crate) struct LiteralTarget {
+    /// Detector index and the offset of the detector's own literal inside this one.
+    pub detectors: Vec<(usize, usize)>,
+}
+
+/// Every enabled detector, ready to scan any number of inputs from any number of threads.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    pub(crate) detectors: Vec<Detector>,
+    pub(crate) literals: Option<AhoCorasick>,
+    pub(crate) targets: Vec<LiteralTarget>,
+    pub(crate) tokens: Enabled,
+    pub(crate) token_detector: [usize; TokenKind::COUNT],
+    pub(crate) fallback: Option<(meta::Regex, Vec<usize>)>,
+    pub(crate) min_confidence: f32,
+}
+
+impl ScannerConfig {
+    /// Builds the scanner: compiles every pattern, checks every name.
+    pub fn build(&self) -> Result<Scanner, Error> {
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return Err(Error::InvalidConfig(format!(
+                "min_confidence must be between 0 and 1, got {}",
+                self.min_confidence
+            )));
+        }
+        let mut detectors = Vec::new();
+        for spec in catalog::builtin() {
+            detectors.push(Detector::from_spec(spec)?);
+        }
+        for custom in &self.custom {
+            if detectors.iter().any(|d| d.id == custom.id) {
+                return Err(Error::InvalidConfig(format!(
+                    "custom detector `{}`: id already used",
+                    custom.id
+                )));
+            }
+            detectors.push(custom.build()?);
+        }
+        if let Some(only) = &self.only {
+            for id in only {
+                if !detectors.iter().any(|d| &d.id == id) {
+                    return Err(Error::UnknownDetector(id.clone()));
+                }
+            }
+            detectors.retain(|d| only.contains(&d.id));
+        }
+        Scanner::assemble(detectors, self.min_confidence)
+    }
+}
+
+impl Scanner {
+    /// A scanner with every built-in detector and no confidence floor.
+    pub fn builtin() -> Scanner {
+        match ScannerConfig::default().build() {
+            Ok(scanner) => scanner,
+            // The catalog is constant and covered by tests; this cannot fail at run time.
+            Err(e) => unreachable!("built-in catalog is invalid: {e}"),
+        }
+    }
+
+    fn assemble(detectors: Vec<Detector>, min_confidence: f32) -> Result<Scanner, Error> {
+        let mut literal_list: Vec<String> = Vec::new();
+        let mut targets: Vec<LiteralTarget> = Vec::new();
+        let mut tokens = Enabled::default();
+        let mut token_detector = [usize::MAX; TokenKind::COUNT];
+        let mut fallback = Vec::new();
+        for (index, d) in detectors.iter().enumerate() {
+            let words = match &d.trigger {
+                Trigger::Literals { literals, .. } => literals,
+                Trigger::Context { keywords, .. } => keywords,
+                Trigger::Token(kind) => {
+                    tokens.set(*kind);
+                    token_detector[*kind as usize] = index;
+                    continue;
+                }
+                Trigger::Fallback => {
+                    fallback.push(index);
+                    continue;
+                }
+            };
+            for word in words {
+                match literal_list.iter().position(|l| l == word) {
+                    Some(at) => targets[at].detectors.push((index, 0)),
+                    None => {
+                        literal_list.push(word.clone());
+                        targets.push(LiteralTarget {
+                            detectors: vec![(index, 0)],
+                        });
+                    }
+                }
+            }
+        }
+        share_nested_literals(&literal_list, &mut targets);
+        let literals = if literal_list.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&literal_list)
+                .map_err(|e| Error::InvalidConfig(format!("literal prefilter: {e}")))?;
+            Some(ac)
+        };
+        let fallback = if fallback.is_empty() {
+            None
+        } else {
+            let patterns: Vec<&str> = fallback.iter().map(|&i| detectors[i].pattern()).collect();
+            let regex = meta::Regex::new_many(&patterns)
+                .map_err(|e| Error::InvalidConfig(format!("fallback pass: {e}")))?;
+            Some((regex, fallback))
+        };
+        Ok(Scanner {
+            detectors,
+            literals,
+            targets,
+            tokens,
+            token_detector,
+            fallback,
+            min_confidence,
+        })
+    }
+
+    /// The enabled detectors; [`Match::detector`] indexes this slice.
+    pub fn detectors(&self) -> &[Detector] {
+        &self.detectors
+    }
+
+    /// The detector of a match.
+    pub fn detector(&self, m: &Match) -> &Detector {
+        &self.detectors[m.detector]
+    }
+
+    /// The category of a match's detector.
+    pub fn category(&self, m: &Match) -> Category {
+        self.detectors[m.detector].category
+    }
+
+    /// Scans `hay` in one go; matches are sorted by start and deduplicated.
+    pub fn scan(&self, hay: &[u8]) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan_into(hay, &mut out);
+        out
+    }
+
+    /// Like [`Scanner::scan`], reusing `out` (cleared first).
+    pub fn scan_into(&self, hay: &[u8], out: &mut Vec<Match>) {
+        out.clear();
+        let mut hits = Vec::new();
+        token::sweep(hay, self.tokens, &mut hits);
+        for hit in hits {
+            let index = self.token_detector[hit.kind as usize];
+            if let Some(d) = self.detectors.get(index) {
+                let confidence = self.score(d, hay, hit.start, hit.end, d.confidence + hit.delta);
+                out.push(Match {
+                    detector: index,
+                    start: hit.start,
+                    end: hit.end,
+                    confidence,
+                });
+            }
+        }
+        if let Some(ac) = &self.literals {
+            for lit in ac.find_iter(hay) {
+                for &(index, offset) in &self.targets[lit.pattern().as_usize()].detectors {
+                    self.confirm(index, hay, lit.start() + offset, out);
+                }
+            }
+        }
+        if let Some((regex, indices)) = &self.fallback {
+            for m in regex.find_iter(hay) {
+                let index = indices[m.pattern().as_usize()];
+                self.confirm_at(index, hay, m.start(), out);
+            }
+        }
+        out.retain(|m| m.confidence >= self.min_confidence);
+        out.sort_by(|a, b| (a.start, a.end, a.detector).cmp(&(b.start, b.end, b.detector)));
+        out.dedup_by(|a, b| (a.start, a.end, a.detector) == (b.start, b.end, b.detector));
+    }
+}
+
+/// When one literal contains another (`aws_secret` holds `ecret`), a leftmost-first search
+/// reports only the outer one; so the outer literal also wakes the inner one's detectors.
+fn share_nested_literals(literals: &[String], targets: &mut [LiteralTarget]) {
+    for (outer, outer_lit) in literals.iter().enumerate() {
+        for (inner, inner_lit) in literals.iter().enumerate() {
+            let Some(offset) = outer_lit.find(inner_lit.as_str()) else {
+                continue;
+            };
+            if outer == inner {
+                continue;
+            }
+            let extra: Vec<usize> = targets[inner].detectors.iter().map(|&(d, _)| d).collect();
+            for d in extra {
+                if !targets[outer].detectors.iter().any(|&(x, _)| x == d) {
+                    targets[outer].detectors.push((d, offset));
+                }
+            }
+        }
+    }
+}

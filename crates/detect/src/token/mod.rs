@@ -1,0 +1,227 @@
+//! The token pass: one sweep over the bytes that finds digit groups, words holding digits and
+//! `@` signs, and hands each to the hand-written parsers of the token detectors.
+//!
+//! Dense chat and log text is full of numbers, so this pass is built to make rejecting a token
+//! cheap: a word-at-a-time (SWAR) search skips bytes that are neither digits nor `@`, every
+//! token is visited once, and a parser looks at a token only when its digit count and shape
+//! can fit (a 9-digit group may be an SSN, never a card).
+
+mod digits;
+mod net;
+mod words;
+
+use crate::spec::TokenKind;
+
+/// A token detector's hit: the span and a confidence delta for its shape (e.g. a formatted
+/// SSN is more likely than nine bare digits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hit {
+    pub kind: TokenKind,
+    pub start: usize,
+    pub end: usize,
+    pub delta: f32,
+}
+
+/// Which token kinds are enabled, indexed by `TokenKind as usize`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Enabled([bool; TokenKind::COUNT]);
+
+impl Enabled {
+    pub fn set(&mut self, kind: TokenKind) {
+        if let Some(slot) = self.0.get_mut(kind as usize) {
+            *slot = true;
+        }
+    }
+
+    pub fn has(&self, kind: TokenKind) -> bool {
+        self.0.get(kind as usize).copied().unwrap_or(false)
+    }
+
+    pub fn any(&self) -> bool {
+        self.0.iter().any(|&b| b)
+    }
+}
+
+/// The state of one sweep: the haystack, the enabled kinds and where hits go.
+pub(crate) struct Sweep<'h, 'o> {
+    pub hay: &'h [u8],
+    pub on: Enabled,
+    pub out: &'o mut Vec<Hit>,
+    /// End of the last span tried as IPv6/MAC, so an address is tried once.
+    hexcolon_done: usize,
+}
+
+impl<'h, 'o> Sweep<'h, 'o> {
+    pub fn new(hay: &'h [u8], on: Enabled, out: &'o mut Vec<Hit>) -> Self {
+        Sweep {
+            hay,
+            on,
+            out,
+            hexcolon_done: 0,
+        }
+    }
+
+    pub(crate) fn emit(&mut self, kind: TokenKind, start: usize, end: usize, delta: f32) {
+        if self.on.has(kind) {
+            self.out.push(Hit {
+                kind,
+                start,
+                end,
+                delta,
+            });
+        }
+    }
+
+    pub(crate) fn byte(&self, i: usize) -> u8 {
+        self.hay.get(i).copied().unwrap_or(0)
+    }
+
+    /// Runs the sweep over the whole haystack.
+    pub fn run(&mut self) {
+        let mut i = 0;
+        loop {
+            let p = next_interesting(self.hay, i);
+            if p >= self.hay.len() {
+                return;
+            }
+            i = if self.byte(p) == b'@' {
+                self.at_sign(p)
+            } else {
+                self.digit(p, i)
+            };
+        }
+    }
+
+    /// A digit at `p`; `floor` is where the sweep resumed, the lowest byte not yet seen.
+    fn digit(&mut self, p: usize, floor: usize) -> usize {
+        let hay = self.hay;
+        if p > 0 && is_alnum(self.byte(p - 1)) {
+            let s = word_start(hay, p, floor);
+            let e = word_end(hay, p);
+            self.word(s, e);
+            self.hexcolon(s, e);
+            return e;
+        }
+        let run_end = digit_end(hay, p);
+        if is_alnum(self.byte(run_end)) {
+            let e = word_end(hay, run_end);
+            self.word(p, e);
+            self.hexcolon(p, e);
+            return e;
+        }
+        let end = self.group(p);
+        self.hexcolon(p, run_end);
+        end.max(p + 1)
+    }
+
+    /// Tries IPv6 and MAC addresses around a token that touches a `:` or is a MAC's `xx-`.
+    fn hexcolon(&mut self, s: usize, e: usize) {
+        let next = self.byte(e);
+        let colon = next == b':' || (s > 0 && self.byte(s - 1) == b':');
+        let dash_mac = next == b'-' && e == s + 2;
+        if !(colon || dash_mac) || s < self.hexcolon_done {
+            return;
+        }
+        if let Some(end) = net::hexcolon(self, s) {
+            self.hexcolon_done = end;
+        }
+    }
+}
+
+/// Position of the next digit or `@` at or after `i`, or `hay.len()`.
+#[inline]
+fn next_interesting(hay: &[u8], mut i: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = hay.get(i..i + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(bytes);
+        let low7 = w & !HI;
+        // Per-byte compare without carries: each byte of low7 is at most 0x7f.
+        let ge_0 = low7 + LO * (0x80 - b'0' as u64);
+        let ge_colon = low7 + LO * (0x80 - b':' as u64);
+        let digit = ge_0 & !ge_colon & !w & HI;
+        // Zero-byte test for '@'; its lowest set bit is exact, higher ones may not be.
+        let x = w ^ (LO * b'@' as u64);
+        let at = x.wrapping_sub(LO) & !x & HI;
+        let mask = digit | at;
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = hay.get(i) {
+        if b.is_ascii_digit() || b == b'@' {
+            return i;
+        }
+        i += 1;
+    }
+    hay.len()
+}
+
+#[inline]
+pub(crate) fn is_alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Start of the alphanumeric word holding `p`, not going below `floor`.
+fn word_start(hay: &[u8], p: usize, floor: usize) -> usize {
+    let mut s = p;
+    while s > floor && hay.get(s - 1).is_some_and(|&b| is_alnum(b)) {
+        s -= 1;
+    }
+    s
+}
+
+/// End of the alphanumeric word holding `p`.
+pub(crate) fn word_end(hay: &[u8], mut p: usize) -> usize {
+    while hay.get(p).is_some_and(|&b| is_alnum(b)) {
+        p += 1;
+    }
+    p
+}
+
+/// End of the run of digits starting at `p`.
+pub(crate) fn digit_end(hay: &[u8], mut p: usize) -> usize {
+    while hay.get(p).is_some_and(|b| b.is_ascii_digit()) {
+        p += 1;
+    }
+    p
+}
+
+/// Runs every enabled token parser over `hay`, appending hits to `out`.
+pub(crate) fn sweep(hay: &[u8], on: Enabled, out: &mut Vec<Hit>) {
+    if on.any() {
+        Sweep::new(hay, on, out).run();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_interesting_finds_digits_and_at_signs() {
+        let hay = b"abcdefghijk@lmnop 7";
+        assert_eq!(next_interesting(hay, 0), 11);
+        assert_eq!(next_interesting(hay, 12), 18);
+        assert_eq!(next_interesting(b"no such bytes here at all", 0), 25);
+        assert_eq!(next_interesting("héllo wörld 0".as_bytes(), 0), 14);
+    }
+
+    #[test]
+    fn next_interesting_agrees_with_a_plain_loop() {
+        let hay: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let mut i = 0;
+        while i < hay.len() {
+            let want = (i..hay.len())
+                .find(|&j| hay[j].is_ascii_digit() || hay[j] == b'@')
+                .unwrap_or(hay.len());
+            assert_eq!(next_interesting(&hay, i), want, "from {i}");
+            i = want + 1;
+        }
+    }
+}
