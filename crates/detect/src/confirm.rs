@@ -91,6 +91,7 @@ impl Scanner {
             Check::None => true,
             Check::Validator(v) => v.check(text),
             Check::Entropy(min) => validate::shannon_entropy(text) >= min,
+            Check::Date => crate::dates::plausible(text),
         };
         if passes && start < end {
             let confidence = self.score(d, hay, start, end, d.confidence);

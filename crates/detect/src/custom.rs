@@ -26,6 +26,8 @@ use crate::validate::Validator;
 const KEYWORD_WINDOW: usize = 256;
 /// The longest match of a custom detector found from a literal prefix.
 const CUSTOM_MAX_LEN: usize = 4096;
+/// The most literal prefixes a custom detector may add to the prefilter.
+const MAX_PREFIXES: usize = 16;
 
 fn default_confidence() -> f32 {
     0.8
@@ -159,9 +161,17 @@ fn prefix_literals(pattern: &str) -> Option<Vec<String>> {
         .build()
         .parse(pattern)
         .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    // `EMP-[0-9]{6}` gives EMP-00 .. EMP-99: shorten until few enough remain.
+    for len in (3..=8).rev() {
+        if seq.len().is_some_and(|n| n <= MAX_PREFIXES) {
+            break;
+        }
+        seq.keep_first_bytes(len);
+        seq.dedup();
+    }
     let literals = seq.literals()?;
-    if literals.is_empty() || literals.len() > 16 {
+    if literals.is_empty() || literals.len() > MAX_PREFIXES {
         return None;
     }
     let mut out = Vec::new();
@@ -181,11 +191,16 @@ mod tests {
 
     #[test]
     fn literal_prefixes_are_extracted() {
-        assert_eq!(
-            prefix_literals("EMP-[0-9]{6}"),
-            Some(vec!["EMP-".to_string()])
-        );
+        let emp = prefix_literals("EMP-[0-9]{6}").unwrap();
+        assert_eq!(emp.len(), 10, "{emp:?}");
+        assert!(emp.iter().all(|l| l.starts_with("EMP-")));
+        let either = prefix_literals("(?:abc|xyz)[a-z]+");
+        assert_eq!(either, Some(vec!["abc".to_string(), "xyz".to_string()]));
         assert_eq!(prefix_literals("[0-9]{6}"), None);
-        assert_eq!(prefix_literals("ab[0-9]"), None);
+        assert_eq!(
+            prefix_literals("a[0-9]"),
+            None,
+            "two-byte prefixes are too short"
+        );
     }
 }

@@ -29,10 +29,12 @@
 //! ([`Scanner::scan_stream`]), so memory stays bounded and no match is lost at a border.
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod catalog;
 mod confirm;
 mod custom;
+mod dates;
 mod detector;
 mod error;
 mod scanner;

@@ -72,6 +72,8 @@ pub enum Check {
     None,
     /// A named validator on the reported span.
     Validator(Validator),
+    /// A real calendar date (any of the catalog's date layouts), years 1900 to 2100.
+    Date,
     /// Shannon entropy of the reported span of at least this many bits per byte, and not a
     /// placeholder.
     Entropy(f64),

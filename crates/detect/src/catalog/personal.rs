@@ -4,7 +4,7 @@ use leakwall_core::Category::{Financial, Pii};
 
 use crate::spec::{context, Check, Spec, TokenKind, Trigger};
 
-const DATE: &str = r"(?:19|20)[0-9]{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])|(?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|[12][0-9]|3[01]) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6},? (?:19|20)[0-9]{2}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6} (?:0?[1-9]|[12][0-9]|3[01]),? (?:19|20)[0-9]{2}";
+const DATE: &str = r"(?-u:\b)(?:(?:19|20)[0-9]{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])|(?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|[12][0-9]|3[01]) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6},? (?:19|20)[0-9]{2}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6} (?:0?[1-9]|[12][0-9]|3[01]),? (?:19|20)[0-9]{2})(?-u:\b)";
 
 fn token(
     id: &'static str,
@@ -139,7 +139,7 @@ pub fn specs() -> Vec<Spec> {
         Spec {
             id: "us_passport",
             category: Pii,
-            confidence: 0.4,
+            confidence: 0.5,
             description: "US passport numbers (nine digits, or a letter and eight digits) near the word passport; low confidence",
             pattern: r"(?-u:\b)([A-Z]?[0-9]{8,9})(?-u:\b)",
             trigger: context(&["passport", "Passport", "PASSPORT"], 0, 40),
@@ -155,7 +155,7 @@ pub fn specs() -> Vec<Spec> {
             description: "Dates near birth context words (DOB, date of birth, born)",
             pattern: DATE,
             trigger: context(&["DOB", "dob", "D.O.B", "birth", "Birth", "BIRTH", "born", "Born"], 0, 40),
-            check: Check::None,
+            check: Check::Date,
             validation: None,
             hotwords: &[],
             examples: &[],

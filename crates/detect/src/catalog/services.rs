@@ -3,6 +3,22 @@
 use leakwall_core::Category::Credential;
 
 use super::credentials::PLACEHOLDERS;
+
+/// Placeholders plus the Azurite storage emulator's published account and key.
+const AZURE_EXAMPLES: &[&str] = &[
+    "EXAMPLE",
+    "example",
+    "xxxxxx",
+    "XXXXXX",
+    "${",
+    "{{",
+    "<",
+    "your_",
+    "YOUR_",
+    "placeholder",
+    "devstoreaccount1",
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+];
 use crate::spec::{context, literals, Check, Spec, TokenKind, Trigger};
 
 fn cred(id: &'static str, confidence: f32, pattern: &'static str, trigger: Trigger) -> Spec {
@@ -62,6 +78,7 @@ pub fn specs() -> Vec<Spec> {
         },
         Spec {
             description: "Azure storage account keys (AccountKey=)",
+            examples: AZURE_EXAMPLES,
             ..cred(
                 "azure_storage_key",
                 0.9,
@@ -71,6 +88,7 @@ pub fn specs() -> Vec<Spec> {
         },
         Spec {
             description: "Azure storage connection strings with an account key",
+            examples: AZURE_EXAMPLES,
             ..cred(
                 "azure_connection_string",
                 0.95,
@@ -128,8 +146,8 @@ pub fn specs() -> Vec<Spec> {
             ..cred(
                 "telegram_bot_token",
                 0.9,
-                r"(?-u:\b)([0-9]{8,10}:AA[A-Za-z0-9_\-]{33})(?-u:\b)",
-                literals(&[":AA"], 10, 40),
+                r"(?:^|[^0-9])([0-9]{8,10}:AA[A-Za-z0-9_\-]{33})(?-u:\b)",
+                literals(&[":AA"], 11, 40),
             )
         },
         Spec {

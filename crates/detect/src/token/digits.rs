@@ -240,7 +240,8 @@ impl Sweep<'_, '_> {
 
     /// `AB 12 34 56 C`: two letters and a space before the group, a space and a letter after.
     fn nino_spaced(&mut self, g: &Group) {
-        if g.lens() != [2, 2, 2] || !g.uniform_seps(b" ") || g.start < 3 {
+        let shape_ok = matches!(g.lens(), [2, 2, 2] | [6]) && g.uniform_seps(b" ");
+        if !shape_ok || g.start < 3 {
             return;
         }
         let (s, e) = (g.start - 3, g.end());

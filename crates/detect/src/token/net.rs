@@ -36,8 +36,10 @@ impl Sweep<'_, '_> {
         }
         if s < p && self.byte(p - 1) != b'.' && valid_domain(hay.get(p + 1..e).unwrap_or(&[])) {
             self.emit(TokenKind::Email, s, e, 0.0);
+            return e.max(p + 1);
         }
-        e.max(p + 1)
+        // Not an address: what follows the `@` (an IP in `user@10.0.0.1`) is swept as usual.
+        p + 1
     }
 }
 

@@ -9,32 +9,31 @@ impl Sweep<'_, '_> {
     pub(super) fn word(&mut self, s: usize, e: usize) {
         let Some(w) = self.hay.get(s..e) else { return };
         match w {
-            [b'0', b'x' | b'X', ..] if w.len() == 42 => {
-                if validate::ethereum(w) {
-                    self.emit(TokenKind::Ethereum, s, e, 0.0);
-                }
+            [b'0', b'x' | b'X', ..] if w.len() == 42 && validate::ethereum(w) => {
+                self.emit(TokenKind::Ethereum, s, e, 0.0);
             }
-            [b'1' | b'3', ..] if (26..=35).contains(&w.len()) => {
-                if validate::bitcoin_base58(w) {
-                    self.emit(TokenKind::Bitcoin, s, e, 0.0);
-                }
+            [b'1' | b'3', ..] if (26..=35).contains(&w.len()) && validate::bitcoin_base58(w) => {
+                self.emit(TokenKind::Bitcoin, s, e, 0.0);
             }
-            [b'b' | b'B', b'c' | b'C', b'1', ..] if (14..=74).contains(&w.len()) => {
-                if validate::bitcoin_bech32(w) {
-                    self.emit(TokenKind::Bitcoin, s, e, 0.0);
-                }
+            [b'b' | b'B', b'c' | b'C', b'1', ..]
+                if (14..=74).contains(&w.len()) && validate::bitcoin_bech32(w) =>
+            {
+                self.emit(TokenKind::Bitcoin, s, e, 0.0);
             }
-            [b'S', b'K', rest @ ..] if rest.len() == 32 => {
-                if rest.iter().all(u8::is_ascii_hexdigit) {
-                    self.emit(TokenKind::Twilio, s, e, 0.0);
-                }
+            [b'S', b'K', rest @ ..]
+                if rest.len() == 32 && rest.iter().all(u8::is_ascii_hexdigit) =>
+            {
+                self.emit(TokenKind::Twilio, s, e, 0.0);
             }
-            [a, b, c, d, ..] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
-                if c.is_ascii_digit() && d.is_ascii_digit() {
-                    self.iban(s, e);
-                    if w.len() == 9 && validate::uk_nino(w) {
-                        self.emit(TokenKind::Nino, s, e, 0.0);
-                    }
+            [a, b, c, d, ..]
+                if a.is_ascii_uppercase()
+                    && b.is_ascii_uppercase()
+                    && c.is_ascii_digit()
+                    && d.is_ascii_digit() =>
+            {
+                self.iban(s, e);
+                if w.len() == 9 && validate::uk_nino(w) {
+                    self.emit(TokenKind::Nino, s, e, 0.0);
                 }
             }
             _ => {}

@@ -1,0 +1,4 @@
+//! The integration tests of leakwall-detect: one binary.
+
+mod cases;
+mod scanner;
