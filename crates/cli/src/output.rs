@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use leakwall_detect::Scanner;
-use leakwall_engine::{ScanReport, Scanned};
+use leakwall_engine::Scanned;
 use serde::Serialize;
 use serde_json::json;
 
@@ -51,51 +51,95 @@ fn json_finding(s: &Scanned) -> JsonFinding<'_> {
     }
 }
 
-/// Writes every report's findings in `format`.
-pub fn write(
+/// Where findings are written as they arrive: text lines, a JSON array with one finding
+/// per line, or a SARIF log whose results are streamed.
+pub struct Sink<W: Write> {
     format: Format,
-    scanner: &Scanner,
-    reports: &[ScanReport],
-    out: &mut impl Write,
-) -> Result<()> {
-    let all = reports.iter().flat_map(|r| r.findings.iter());
-    match format {
-        Format::Text => {
-            for s in all {
-                let f = &s.finding;
-                let mut place = f.origin.display();
-                if let Some(page) = f.origin.page {
-                    place.push_str(&format!(" (page {page})"));
-                }
-                if let Some(sheet) = &f.origin.sheet {
-                    place.push_str(&format!(" (sheet {sheet})"));
-                }
-                writeln!(
+    out: W,
+    written: usize,
+}
+
+impl<W: Write> Sink<W> {
+    /// Writes the header of `format` (the JSON array's `[`, the SARIF run's tool).
+    pub fn begin(format: Format, scanner: &Scanner, mut out: W) -> Result<Sink<W>> {
+        match format {
+            Format::Text => {}
+            Format::Json => out.write_all(b"[")?,
+            Format::Sarif => {
+                let tool = sarif_tool(scanner);
+                write!(
                     out,
-                    "{place}:{}: {} [{} {:.2}] {}",
-                    f.line,
-                    f.detector,
-                    f.category.as_str(),
-                    f.confidence,
-                    shown(s)
+                    r#"{{"version":"2.1.0","$schema":"{SARIF_SCHEMA}","runs":[{{"tool":{tool},"results":["#
                 )?;
             }
         }
-        Format::Json => {
-            let rows: Vec<JsonFinding> = all.map(json_finding).collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)?;
-        }
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(scanner, all.collect()))?;
-            writeln!(out)?;
-        }
+        Ok(Sink {
+            format,
+            out,
+            written: 0,
+        })
     }
+
+    /// Writes one finding.
+    pub fn write(&mut self, s: &Scanned) -> Result<()> {
+        let sep: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
+        match self.format {
+            Format::Text => write_text(&mut self.out, s)?,
+            Format::Json => {
+                self.out.write_all(sep)?;
+                serde_json::to_writer(&mut self.out, &json_finding(s))?;
+            }
+            Format::Sarif => {
+                self.out.write_all(sep)?;
+                serde_json::to_writer(&mut self.out, &sarif_result(s))?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// How many findings were written.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Closes the JSON array or SARIF log and flushes.
+    pub fn finish(mut self) -> Result<()> {
+        match self.format {
+            Format::Text => {}
+            Format::Json => self.out.write_all(b"\n]\n")?,
+            Format::Sarif => self.out.write_all(b"\n]}]}\n")?,
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+fn write_text(out: &mut impl Write, s: &Scanned) -> Result<()> {
+    let f = &s.finding;
+    let mut place = f.origin.display();
+    if let Some(page) = f.origin.page {
+        place.push_str(&format!(" (page {page})"));
+    }
+    if let Some(sheet) = &f.origin.sheet {
+        place.push_str(&format!(" (sheet {sheet})"));
+    }
+    writeln!(
+        out,
+        "{place}:{}: {} [{} {:.2}] {}",
+        f.line,
+        f.detector,
+        f.category.as_str(),
+        f.confidence,
+        shown(s)
+    )?;
     Ok(())
 }
 
-/// A SARIF 2.1.0 log with one run, one rule per detector.
-fn sarif(scanner: &Scanner, findings: Vec<&Scanned>) -> serde_json::Value {
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The SARIF 2.1.0 tool of the run: one rule per detector.
+fn sarif_tool(scanner: &Scanner) -> serde_json::Value {
     let mut rules: Vec<serde_json::Value> = scanner
         .detectors()
         .iter()
@@ -110,42 +154,37 @@ fn sarif(scanner: &Scanner, findings: Vec<&Scanned>) -> serde_json::Value {
     for pseudo in [leakwall_engine::UNSCANNABLE, leakwall_engine::TYPE_MISMATCH] {
         rules.push(json!({ "id": pseudo, "shortDescription": { "text": pseudo } }));
     }
-    let results: Vec<serde_json::Value> = findings
+    json!({ "driver": {
+        "name": "leakwall",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    }})
+}
+
+fn sarif_result(s: &Scanned) -> serde_json::Value {
+    let f = &s.finding;
+    let level = if f.confidence >= 0.8 {
+        "error"
+    } else {
+        "warning"
+    };
+    let logical: Vec<serde_json::Value> = f
+        .origin
+        .member
         .iter()
-        .map(|s| {
-            let f = &s.finding;
-            let level = if f.confidence >= 0.8 {
-                "error"
-            } else {
-                "warning"
-            };
-            json!({
-                "ruleId": f.detector,
-                "level": level,
-                "message": { "text": format!("{} found: {}", f.detector, shown(s)) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.origin.path },
-                        "region": { "startLine": f.line.max(1) },
-                    },
-                    "logicalLocations": f.origin.member.as_ref()
-                        .map(|m| vec![json!({ "fullyQualifiedName": m })])
-                        .unwrap_or_default(),
-                }],
-                "properties": { "confidence": f.confidence, "category": f.category.as_str() },
-            })
-        })
+        .map(|m| json!({ "fullyQualifiedName": m }))
         .collect();
     json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "leakwall",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
+        "ruleId": f.detector,
+        "level": level,
+        "message": { "text": format!("{} found: {}", f.detector, shown(s)) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": f.origin.path },
+                "region": { "startLine": f.line.max(1) },
+            },
+            "logicalLocations": logical,
         }],
+        "properties": { "confidence": f.confidence, "category": f.category.as_str() },
     })
 }

@@ -1,20 +1,21 @@
 //! `leakwall scan`: files, directories (walked, scanned in parallel) and standard input.
 
 use std::fs::File;
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use leakwall_core::Origin;
 use leakwall_detect::ScannerConfig;
-use leakwall_engine::{Engine, ScanReport};
+use leakwall_engine::{Engine, Scanned};
 use rayon::prelude::*;
 
 use crate::args::ScanArgs;
 use crate::config::ConfigFile;
-use crate::output;
+use crate::output::Sink;
 
 /// One thing to scan.
 enum Input {
@@ -56,35 +57,28 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     let (inputs, mut errors, walked) = collect_inputs(&args.paths);
     let progress = progress_bar(walked && !args.no_progress, inputs.len());
-    let results: Vec<(String, io::Result<ScanReport>)> = pool.install(|| {
+    let stdout = io::BufWriter::with_capacity(256 * 1024, io::stdout());
+    let sink = Mutex::new(Sink::begin(args.format, engine.scanner(), stdout)?);
+    let failures: Vec<String> = pool.install(|| {
         inputs
             .par_iter()
-            .map(|input| {
-                let result = scan_one(&engine, input, args.show_secrets);
+            .filter_map(|input| {
+                let result = scan_one(&engine, input, args.show_secrets, &sink);
                 progress.inc(1);
-                (input.name(), result)
+                result.err().map(|e| format!("{}: {e:#}", input.name()))
             })
             .collect()
     });
     progress.finish_and_clear();
-
-    let mut reports = Vec::new();
-    for (name, result) in results {
-        match result {
-            Ok(report) => reports.push(report),
-            Err(e) => errors.push(format!("{name}: {e}")),
-        }
-    }
-    output::write(
-        args.format,
-        engine.scanner(),
-        &reports,
-        &mut io::stdout().lock(),
-    )?;
+    errors.extend(failures);
+    let sink = sink
+        .into_inner()
+        .map_err(|_| anyhow!("a scanning thread panicked"))?;
+    let any = sink.written() > 0;
+    sink.finish()?;
     for e in &errors {
         eprintln!("leakwall: error: {e}");
     }
-    let any = reports.iter().any(|r| !r.findings.is_empty());
     Ok(if !errors.is_empty() {
         ExitCode::from(2)
     } else if any {
@@ -127,11 +121,44 @@ fn collect_inputs(paths: &[String]) -> (Vec<Input>, Vec<String>, bool) {
     (inputs, errors, walked)
 }
 
-fn scan_one(engine: &Engine, input: &Input, show_secrets: bool) -> io::Result<ScanReport> {
+/// Findings a thread collects before taking the output lock.
+const BATCH: usize = 1024;
+
+/// Scans one input, writing its findings in batches.
+fn scan_one<W: Write>(
+    engine: &Engine,
+    input: &Input,
+    show_secrets: bool,
+    sink: &Mutex<Sink<W>>,
+) -> Result<()> {
     let origin = Origin::path(input.name());
-    match input {
-        Input::Stdin => engine.scan_read(origin, io::stdin().lock(), show_secrets),
-        Input::File(path) => engine.scan_read(origin, File::open(path)?, show_secrets),
+    let mut batch: Vec<Scanned> = Vec::with_capacity(BATCH);
+    let mut failed: Option<anyhow::Error> = None;
+    let mut flush = |batch: &mut Vec<Scanned>| {
+        if let Ok(mut sink) = sink.lock() {
+            for s in batch.drain(..) {
+                if let Err(e) = sink.write(&s) {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+    };
+    let mut each = |s: Scanned| {
+        batch.push(s);
+        if batch.len() >= BATCH {
+            flush(&mut batch);
+        }
+    };
+    let read = match input {
+        Input::Stdin => engine.scan_read(origin, io::stdin().lock(), show_secrets, &mut each),
+        Input::File(path) => File::open(path)
+            .and_then(|file| engine.scan_read(origin, file, show_secrets, &mut each)),
+    };
+    flush(&mut batch);
+    read?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 

@@ -12,6 +12,8 @@ use crate::validate;
 const CONTEXT_BEFORE: usize = 64;
 /// How far after a match context words count.
 const CONTEXT_AFTER: usize = 32;
+/// How much a context word raises confidence.
+pub(crate) const HOTWORD_BOOST: f32 = 0.25;
 
 impl Scanner {
     /// Confirms a literal or keyword candidate at `pos` for detector `index`.
@@ -93,7 +95,8 @@ impl Scanner {
             Check::Entropy(min) => validate::shannon_entropy(text) >= min,
             Check::Date => crate::dates::plausible(text),
         };
-        if passes && start < end {
+        let reachable = d.confidence + HOTWORD_BOOST >= self.min_confidence;
+        if passes && start < end && reachable {
             let confidence = self.score(d, hay, start, end, d.confidence);
             out.push(Match {
                 detector: index,
@@ -115,7 +118,7 @@ impl Scanner {
     ) -> f32 {
         let mut confidence = base;
         if !d.hotwords.is_empty() && near(hay, start, end, &d.hotwords) {
-            confidence += 0.25;
+            confidence += HOTWORD_BOOST;
         }
         if !d.examples.is_empty() {
             let text = hay.get(start..end).unwrap_or(&[]);
@@ -131,27 +134,41 @@ impl Scanner {
     }
 }
 
-/// Whether one of the lower-case `words` occurs, in any case, near `[start, end)`.
+/// Whether one of the lower-case `words` occurs, in any case, near `[start, end)` (before it
+/// or after it, not inside it), at the start of a word (`ssn:` counts, `lessn` does not);
+/// words of three letters or fewer must also end there (`ip` is not `ipsum`).
 fn near(hay: &[u8], start: usize, end: usize, words: &[String]) -> bool {
-    let from = start.saturating_sub(CONTEXT_BEFORE);
-    let to = end.saturating_add(CONTEXT_AFTER).min(hay.len());
-    let mut buf = [0u8; CONTEXT_BEFORE + CONTEXT_AFTER];
-    let mut n = 0;
-    let spans = [(from, start), (end.min(to), to)];
-    for (a, b) in spans {
-        for &byte in hay.get(a..b).unwrap_or(&[]) {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = byte.to_ascii_lowercase();
-                n += 1;
+    let before = hay
+        .get(start.saturating_sub(CONTEXT_BEFORE)..start)
+        .unwrap_or(&[]);
+    let after = hay
+        .get(end..end.saturating_add(CONTEXT_AFTER).min(hay.len()))
+        .unwrap_or(&[]);
+    has_word(before, words) || has_word(after, words)
+}
+
+fn has_word(window: &[u8], words: &[String]) -> bool {
+    let alpha = |i: Option<usize>| {
+        i.and_then(|i| window.get(i))
+            .is_some_and(u8::is_ascii_alphabetic)
+    };
+    for (at, &b) in window.iter().enumerate() {
+        if !b.is_ascii_alphabetic() || alpha(at.checked_sub(1)) {
+            continue;
+        }
+        let lower = b.to_ascii_lowercase();
+        for w in words {
+            let w = w.as_bytes();
+            if w.first() != Some(&lower) {
+                continue;
+            }
+            let Some(text) = window.get(at..at + w.len()) else {
+                continue;
+            };
+            if text.eq_ignore_ascii_case(w) && (w.len() > 3 || !alpha(Some(at + w.len()))) {
+                return true;
             }
         }
-        if let Some(slot) = buf.get_mut(n) {
-            *slot = b' ';
-            n += 1;
-        }
     }
-    let window = &buf[..n.min(buf.len())];
-    words
-        .iter()
-        .any(|w| memchr::memmem::find(window, w.as_bytes()).is_some())
+    false
 }

@@ -100,7 +100,7 @@ impl CustomDetectorConfig {
                 self.confidence
             )));
         }
-        let regex = compile(id, &self.pattern)?;
+        let regex = compile(id, &self.pattern, true)?;
         let check = match &self.validator {
             None => Check::None,
             Some(name) => match Validator::from_name(name) {

@@ -37,6 +37,7 @@ mod custom;
 mod dates;
 mod detector;
 mod error;
+mod prefilter;
 mod scanner;
 mod spec;
 mod stream;

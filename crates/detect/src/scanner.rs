@@ -6,14 +6,17 @@
 //! only in a window around the candidate) or hand-written parser. Stage 3 validates
 //! (checksums, entropy) and scores (context words, documentation examples).
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::sync::Arc;
+
 use leakwall_core::Category;
 use regex_automata::meta;
 
 use crate::catalog;
+use crate::confirm::HOTWORD_BOOST;
 use crate::custom::CustomDetectorConfig;
 use crate::detector::Detector;
 use crate::error::Error;
+use crate::prefilter::Literals;
 use crate::spec::{TokenKind, Trigger};
 use crate::token::{self, Enabled};
 
@@ -53,7 +56,7 @@ pub(crate) struct LiteralTarget {
 #[derive(Debug, Clone)]
 pub struct Scanner {
     pub(crate) detectors: Vec<Detector>,
-    pub(crate) literals: Option<AhoCorasick>,
+    pub(crate) literals: Option<Arc<Literals>>,
     pub(crate) targets: Vec<LiteralTarget>,
     pub(crate) tokens: Enabled,
     pub(crate) token_detector: [usize; TokenKind::COUNT],
@@ -70,26 +73,40 @@ impl ScannerConfig {
                 self.min_confidence
             )));
         }
+        let specs = catalog::builtin();
+        let wanted = |id: &str| {
+            self.only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|o| o == id))
+        };
+        if let Some(only) = &self.only {
+            for id in only {
+                let known = specs.iter().any(|s| s.id == id.as_str())
+                    || self.custom.iter().any(|c| &c.id == id);
+                if !known {
+                    return Err(Error::UnknownDetector(id.clone()));
+                }
+            }
+        }
         let mut detectors = Vec::new();
-        for spec in catalog::builtin() {
-            detectors.push(Detector::from_spec(spec)?);
+        for spec in specs {
+            if wanted(spec.id) {
+                detectors.push(Detector::from_spec(spec)?);
+            }
         }
         for custom in &self.custom {
-            if detectors.iter().any(|d| d.id == custom.id) {
+            if catalog::builtin().iter().any(|s| s.id == custom.id)
+                || self.custom.iter().filter(|c| c.id == custom.id).count() > 1
+            {
                 return Err(Error::InvalidConfig(format!(
                     "custom detector `{}`: id already used",
                     custom.id
                 )));
             }
-            detectors.push(custom.build()?);
-        }
-        if let Some(only) = &self.only {
-            for id in only {
-                if !detectors.iter().any(|d| &d.id == id) {
-                    return Err(Error::UnknownDetector(id.clone()));
-                }
+            let detector = custom.build()?;
+            if wanted(&custom.id) {
+                detectors.push(detector);
             }
-            detectors.retain(|d| only.contains(&d.id));
         }
         Scanner::assemble(detectors, self.min_confidence)
     }
@@ -141,12 +158,7 @@ impl Scanner {
         let literals = if literal_list.is_empty() {
             None
         } else {
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&literal_list)
-                .map_err(|e| Error::InvalidConfig(format!("literal prefilter: {e}")))?;
-            Some(ac)
+            Some(Arc::new(Literals::new(&literal_list)?))
         };
         let fallback = if fallback.is_empty() {
             None
@@ -197,7 +209,11 @@ impl Scanner {
         for hit in hits {
             let index = self.token_detector[hit.kind as usize];
             if let Some(d) = self.detectors.get(index) {
-                let confidence = self.score(d, hay, hit.start, hit.end, d.confidence + hit.delta);
+                let base = d.confidence + hit.delta;
+                if base + HOTWORD_BOOST < self.min_confidence {
+                    continue;
+                }
+                let confidence = self.score(d, hay, hit.start, hit.end, base);
                 out.push(Match {
                     detector: index,
                     start: hit.start,
@@ -206,12 +222,12 @@ impl Scanner {
                 });
             }
         }
-        if let Some(ac) = &self.literals {
-            for lit in ac.find_iter(hay) {
-                for &(index, offset) in &self.targets[lit.pattern().as_usize()].detectors {
-                    self.confirm(index, hay, lit.start() + offset, out);
+        if let Some(literals) = &self.literals {
+            literals.each(hay, |lit, at| {
+                for &(index, offset) in &self.targets[lit].detectors {
+                    self.confirm(index, hay, at + offset, out);
                 }
-            }
+            });
         }
         if let Some((regex, indices)) = &self.fallback {
             for m in regex.find_iter(hay) {

@@ -84,15 +84,19 @@ impl Scanner {
 
 /// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended.
 fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    let mut tmp = [0u8; 64 * 1024];
-    while buf.len() < target {
-        let want = (target - buf.len()).min(tmp.len());
-        match reader.read(&mut tmp[..want]) {
-            Ok(0) => return Ok(true),
-            Ok(n) => buf.extend_from_slice(&tmp[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    let mut len = buf.len();
+    buf.resize(target, 0);
+    let result = loop {
+        if len >= target {
+            break Ok(false);
         }
-    }
-    Ok(false)
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => break Ok(true),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    buf.truncate(len);
+    result
 }

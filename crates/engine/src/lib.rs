@@ -17,7 +17,7 @@ mod report;
 use std::io::{self, Read};
 
 use leakwall_core::{mask, Category, Finding, Origin, Segment};
-use leakwall_detect::Scanner;
+use leakwall_detect::{Match, Scanner};
 use leakwall_extract::{Extractor, FileType, Limits};
 
 pub use report::{ScanReport, Scanned};
@@ -27,7 +27,7 @@ pub const UNSCANNABLE: &str = "unscannable";
 /// Id of the pseudo-detector for a file whose bytes disagree with its name or declared type.
 pub const TYPE_MISMATCH: &str = "type_mismatch";
 /// Chunk size of streamed text scans.
-pub const STREAM_CHUNK: usize = 4 * 1024 * 1024;
+pub const STREAM_CHUNK: usize = 1024 * 1024;
 /// Bytes read to decide whether content is plain text.
 const HEAD: usize = 8 * 1024;
 
@@ -59,8 +59,8 @@ impl Engine {
             && !head.starts_with(&[0xFE, 0xFF])
     }
 
-    /// Scans any content: extracts segments, then detects. `show_secrets` keeps the raw
-    /// matched text in the report (never log it).
+    /// Scans any content into a report: extracts segments, then detects. `show_secrets` keeps
+    /// the raw matched text in the report (never log it).
     pub fn scan_bytes(
         &self,
         origin: Origin,
@@ -68,14 +68,33 @@ impl Engine {
         declared_mime: Option<&str>,
         show_secrets: bool,
     ) -> ScanReport {
-        let extraction = self.extractor.extract(origin, bytes, declared_mime);
         let mut report = ScanReport::default();
+        self.scan_bytes_each(origin, bytes, declared_mime, show_secrets, &mut |s| {
+            report.add(s)
+        });
+        report.bytes = bytes.len() as u64;
+        report
+    }
+
+    /// Like [`Engine::scan_bytes`], handing each finding to `each` as it is found.
+    pub fn scan_bytes_each(
+        &self,
+        origin: Origin,
+        bytes: &[u8],
+        declared_mime: Option<&str>,
+        show_secrets: bool,
+        each: &mut dyn FnMut(Scanned),
+    ) {
+        let extraction = self.extractor.extract(origin, bytes, declared_mime);
         for segment in &extraction.segments {
-            self.scan_segment(segment, show_secrets, &mut report);
+            self.scan_segment(segment, show_secrets, each);
         }
         for u in extraction.unscannable {
             let masked = format!("{}: {}", u.reason.as_str(), u.detail);
-            report.push(pseudo(UNSCANNABLE, u.origin, masked), None);
+            each(Scanned {
+                finding: pseudo(UNSCANNABLE, u.origin, masked),
+                secret: None,
+            });
         }
         for m in extraction.mismatches {
             let masked = format!(
@@ -83,47 +102,50 @@ impl Engine {
                 m.declared,
                 m.detected.as_str()
             );
-            report.push(pseudo(TYPE_MISMATCH, m.origin, masked), None);
+            each(Scanned {
+                finding: pseudo(TYPE_MISMATCH, m.origin, masked),
+                secret: None,
+            });
         }
-        report
     }
 
     /// Scans one text segment.
-    pub fn scan_segment(&self, segment: &Segment, show_secrets: bool, report: &mut ScanReport) {
+    pub fn scan_segment(
+        &self,
+        segment: &Segment,
+        show_secrets: bool,
+        each: &mut dyn FnMut(Scanned),
+    ) {
         let text = segment.text.as_bytes();
         let mut line = 1;
         let mut counted = 0;
         for m in self.scanner.scan(text) {
             line += memchr::memchr_iter(b'\n', &text[counted..m.start]).count();
             counted = m.start;
-            let raw = String::from_utf8_lossy(&text[m.start..m.end]);
-            let d = self.scanner.detector(&m);
-            let finding = Finding {
-                detector: d.id().to_string(),
-                category: d.category(),
-                confidence: m.confidence,
-                origin: segment.origin.clone(),
-                start: m.start,
-                end: m.end,
-                line,
-                masked: mask(&raw),
-            };
-            report.push(finding, show_secrets.then(|| raw.into_owned()));
+            let finding = self.finding(&m, segment.origin.clone(), line, &text[m.start..m.end]);
+            let secret = show_secrets.then(|| String::from_utf8_lossy(&text[m.start..m.end]));
+            each(Scanned {
+                finding,
+                secret: secret.map(|s| s.into_owned()),
+            });
         }
     }
 
     /// Scans whatever `reader` holds: plain text is streamed in bounded memory; anything else
     /// is read (up to the input limit; beyond it the content is `unscannable`) and extracted.
+    /// Findings go to `each` as they are found; returns the number of bytes read.
     pub fn scan_read<R: Read>(
         &self,
         origin: Origin,
         mut reader: R,
         show_secrets: bool,
-    ) -> io::Result<ScanReport> {
+        each: &mut dyn FnMut(Scanned),
+    ) -> io::Result<u64> {
         let mut head = Vec::with_capacity(HEAD);
         (&mut reader).take(HEAD as u64).read_to_end(&mut head)?;
         if Engine::is_streamable(&head) {
-            return self.scan_text_stream(origin, head.as_slice().chain(reader), show_secrets);
+            let text = head.as_slice().chain(reader);
+            return self.scan_text_stream(origin, text, show_secrets, each);
         }
         let limit = self.extractor.limits().max_input_bytes;
         let mut bytes = head;
@@ -131,41 +153,44 @@ impl Engine {
             .take(limit.saturating_add(1))
             .read_to_end(&mut bytes)?;
         if bytes.len() as u64 > limit {
-            let mut report = ScanReport::default();
             let masked = format!("too_large: more than {limit} bytes");
-            report.push(pseudo(UNSCANNABLE, origin, masked), None);
-            return Ok(report);
+            each(Scanned {
+                finding: pseudo(UNSCANNABLE, origin, masked),
+                secret: None,
+            });
+            return Ok(bytes.len() as u64);
         }
-        let mut report = self.scan_bytes(origin, &bytes, None, show_secrets);
-        report.bytes = bytes.len() as u64;
-        Ok(report)
+        self.scan_bytes_each(origin, &bytes, None, show_secrets, each);
+        Ok(bytes.len() as u64)
     }
 
-    /// Scans plain text from `reader` in chunks, in bounded memory.
+    /// Scans plain text from `reader` in chunks, in bounded memory; returns the bytes read.
     pub fn scan_text_stream<R: Read>(
         &self,
         origin: Origin,
         reader: R,
         show_secrets: bool,
-    ) -> io::Result<ScanReport> {
-        let mut report = ScanReport::default();
-        let bytes = self.scanner.scan_stream(reader, STREAM_CHUNK, |sm| {
-            let raw = String::from_utf8_lossy(&sm.bytes);
-            let d = self.scanner.detector(&sm.found);
-            let finding = Finding {
-                detector: d.id().to_string(),
-                category: d.category(),
-                confidence: sm.found.confidence,
-                origin: origin.clone(),
-                start: sm.found.start,
-                end: sm.found.end,
-                line: sm.line,
-                masked: mask(&raw),
-            };
-            report.push(finding, show_secrets.then(|| raw.into_owned()));
-        })?;
-        report.bytes = bytes;
-        Ok(report)
+        each: &mut dyn FnMut(Scanned),
+    ) -> io::Result<u64> {
+        self.scanner.scan_stream(reader, STREAM_CHUNK, |sm| {
+            let finding = self.finding(&sm.found, origin.clone(), sm.line, &sm.bytes);
+            let secret = show_secrets.then(|| String::from_utf8_lossy(&sm.bytes).into_owned());
+            each(Scanned { finding, secret });
+        })
+    }
+
+    fn finding(&self, m: &Match, origin: Origin, line: usize, raw: &[u8]) -> Finding {
+        let d = self.scanner.detector(m);
+        Finding {
+            detector: d.id().to_string(),
+            category: d.category(),
+            confidence: m.confidence,
+            origin,
+            start: m.start,
+            end: m.end,
+            line,
+            masked: mask(&String::from_utf8_lossy(raw)),
+        }
     }
 }
 

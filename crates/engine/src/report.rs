@@ -16,13 +16,14 @@ pub struct Scanned {
 pub struct ScanReport {
     /// Every finding, in order of origin and position.
     pub findings: Vec<Scanned>,
-    /// Bytes read, for streamed scans.
+    /// Bytes scanned.
     pub bytes: u64,
 }
 
 impl ScanReport {
-    pub(crate) fn push(&mut self, finding: Finding, secret: Option<String>) {
-        self.findings.push(Scanned { finding, secret });
+    /// Adds a finding.
+    pub fn add(&mut self, scanned: Scanned) {
+        self.findings.push(scanned);
     }
 
     /// Whether any finding is an `unscannable` one.

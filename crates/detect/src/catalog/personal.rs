@@ -6,6 +6,12 @@ use crate::spec::{context, Check, Spec, TokenKind, Trigger};
 
 const DATE: &str = r"(?-u:\b)(?:(?:19|20)[0-9]{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])|(?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12][0-9]|3[01])[\-/.](?:19|20)[0-9]{2}|(?:0?[1-9]|[12][0-9]|3[01]) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6},? (?:19|20)[0-9]{2}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6} (?:0?[1-9]|[12][0-9]|3[01]),? (?:19|20)[0-9]{2})(?-u:\b)";
 
+/// Words that make an IP address personal data worth reporting (a client, a user, a host).
+const IP_WORDS: &[&str] = &[
+    "ip", "ipv4", "ipv6", "addr", "address", "host", "client", "remote", "src", "dst", "login",
+    "user",
+];
+
 fn token(
     id: &'static str,
     category: leakwall_core::Category,
