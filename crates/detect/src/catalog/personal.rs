@@ -9,7 +9,7 @@ const DATE: &str = r"(?-u:\b)(?:(?:19|20)[0-9]{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](
 /// Words that make an IP address personal data worth reporting (a client, a user, a host).
 const IP_WORDS: &[&str] = &[
     "ip", "ipv4", "ipv6", "addr", "address", "host", "client", "remote", "src", "dst", "login",
-    "user",
+    "user", "ssh", "inet", "inet6", "bind", "listen", "upstream", "peer", "forwarded", "connect",
 ];
 
 fn token(
@@ -125,20 +125,20 @@ pub fn specs() -> Vec<Spec> {
                 "Phone numbers in E.164 and common national formats")
         },
         Spec {
-            hotwords: &["ip", "addr", "host", "client"],
-            ..token("ipv4", Pii, 0.5, TokenKind::Ipv4,
+            hotwords: IP_WORDS,
+            ..token("ipv4", Pii, 0.3, TokenKind::Ipv4,
                 r"(?-u:\b)(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?-u:\b)",
                 "IPv4 addresses")
         },
         Spec {
-            hotwords: &["ip", "ipv6", "addr", "host"],
-            ..token("ipv6", Pii, 0.5, TokenKind::Ipv6,
+            hotwords: IP_WORDS,
+            ..token("ipv6", Pii, 0.3, TokenKind::Ipv6,
                 r"(?-u:\b)(?:[0-9A-Fa-f]{1,4}:){2,7}:?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}){0,6}(?-u:\b)",
                 "IPv6 addresses (full and compressed forms)")
         },
         Spec {
-            hotwords: &["mac", "ether", "hwaddr", "device"],
-            ..token("mac_address", Pii, 0.4, TokenKind::Mac,
+            hotwords: &["mac", "ether", "hwaddr", "device", "bssid", "lladdr"],
+            ..token("mac_address", Pii, 0.3, TokenKind::Mac,
                 r"(?-u:\b)[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}(?-u:\b)",
                 "MAC addresses")
         },
