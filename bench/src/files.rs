@@ -200,7 +200,7 @@ pub fn write_pdf(path: &Path, recs: &[String]) -> io::Result<()> {
     let xref = pdf.len();
     let _ = write!(pdf, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for o in offsets {
-        let _ = write!(pdf, "{o:010} 00000 n \n");
+        let _ = writeln!(pdf, "{o:010} 00000 n ");
     }
     let _ = write!(
         pdf,

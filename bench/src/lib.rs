@@ -6,3 +6,4 @@ pub mod patterns;
 pub mod rng;
 pub mod secrets;
 pub mod text;
+pub mod vocab;

@@ -1,4 +1,4 @@
-//! `baseline [--threads 1] [--patterns builtin|local] [--cache-mib N] FILE...`: the naive
+//! `baseline [--threads 1] [--patterns builtin|local|file:PATH] [--cache-mib N] FILE...`: the naive
 //! baseline: ONE `regex_automata::meta::Regex::new_many` over the whole catalog, `find_iter`
 //! over each file read in 8 MiB chunks (matches crossing a chunk boundary are missed or split:
 //! a few per GiB, irrelevant for speed). Prints one JSON line.
@@ -32,7 +32,18 @@ fn patterns(which: &str) -> Result<Vec<(String, String)>, String> {
             .iter()
             .map(|(i, p)| (i.to_string(), p.to_string()))
             .collect()),
-        other => Err(format!("unknown --patterns {other} (builtin|local)")),
+        other => match other.strip_prefix("file:") {
+            Some(path) => Ok(std::fs::read_to_string(path)
+                .map_err(|e| format!("{path}: {e}"))?
+                .lines()
+                .filter(|l| !l.is_empty())
+                .enumerate()
+                .map(|(i, p)| (format!("line{}", i + 1), p.to_string()))
+                .collect()),
+            None => Err(format!(
+                "unknown --patterns {other} (builtin|local|file:PATH)"
+            )),
+        },
     }
 }
 
@@ -128,7 +139,7 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
     if files.is_empty() {
-        return Err("usage: baseline [--threads 1] [--patterns builtin|local] [--cache-mib N] [--count-lines|--per-pattern|--print-patterns] FILE...".into());
+        return Err("usage: baseline [--threads 1] [--patterns builtin|local|file:PATH] [--cache-mib N] [--count-lines|--per-pattern|--print-patterns] FILE...".into());
     }
     if per_pattern {
         return each_pattern(&pats, &files);

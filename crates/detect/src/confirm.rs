@@ -6,6 +6,7 @@ use regex_automata::{Anchored, Input};
 use crate::detector::Detector;
 use crate::scanner::{Match, Scanner};
 use crate::spec::{Check, Trigger};
+use crate::swar;
 use crate::validate;
 
 /// How far before a match context words count.
@@ -134,41 +135,131 @@ impl Scanner {
     }
 }
 
-/// Whether one of the lower-case `words` occurs, in any case, near `[start, end)` (before it
-/// or after it, not inside it), at the start of a word (`ssn:` counts, `lessn` does not);
-/// words of three letters or fewer must also end there (`ip` is not `ipsum`).
-fn near(hay: &[u8], start: usize, end: usize, words: &[String]) -> bool {
+/// Whether one of the detector's context words occurs, in any case, near `[start, end)`
+/// (before it or after it, not inside it), at the start of a word (`ssn:` counts, `lessn`
+/// does not); words of three letters or fewer must also end there (`ip` is not `ipsum`).
+fn near(hay: &[u8], start: usize, end: usize, words: &HotWords) -> bool {
     let before = hay
         .get(start.saturating_sub(CONTEXT_BEFORE)..start)
         .unwrap_or(&[]);
     let after = hay
         .get(end..end.saturating_add(CONTEXT_AFTER).min(hay.len()))
         .unwrap_or(&[]);
-    has_word(before, words) || has_word(after, words)
+    words.any_in(before) || words.any_in(after)
 }
 
-fn has_word(window: &[u8], words: &[String]) -> bool {
-    let alpha = |i: Option<usize>| {
-        i.and_then(|i| window.get(i))
-            .is_some_and(u8::is_ascii_alphabetic)
-    };
-    for (at, &b) in window.iter().enumerate() {
-        if !b.is_ascii_alphabetic() || alpha(at.checked_sub(1)) {
-            continue;
+/// A detector's context words, matched case-insensitively at word starts.
+#[derive(Debug, Clone)]
+pub(crate) struct HotWords {
+    /// Lower-case words, sorted.
+    words: Vec<Vec<u8>>,
+    /// For each lower-case first byte, the range of `words` starting with it.
+    by_first: [(u8, u8); 256],
+}
+
+impl HotWords {
+    pub(crate) fn new(words: &[String]) -> HotWords {
+        let mut sorted: Vec<Vec<u8>> = words
+            .iter()
+            .map(|w| w.to_ascii_lowercase().into_bytes())
+            .filter(|w| !w.is_empty())
+            .take(255)
+            .collect();
+        sorted.sort();
+        let mut by_first = [(0u8, 0u8); 256];
+        for (i, w) in sorted.iter().enumerate() {
+            if let Some(&b) = w.first() {
+                let slot = &mut by_first[usize::from(b)];
+                if slot.1 == 0 {
+                    slot.0 = i as u8;
+                }
+                slot.1 = i as u8 + 1;
+            }
         }
-        let lower = b.to_ascii_lowercase();
-        for w in words {
-            let w = w.as_bytes();
-            if w.first() != Some(&lower) {
-                continue;
-            }
-            let Some(text) = window.get(at..at + w.len()) else {
-                continue;
-            };
-            if text.eq_ignore_ascii_case(w) && (w.len() > 3 || !alpha(Some(at + w.len()))) {
-                return true;
-            }
+        HotWords {
+            words: sorted,
+            by_first,
         }
     }
-    false
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Visits only word starts (a letter after a non-letter), found eight bytes at a time.
+    fn any_in(&self, window: &[u8]) -> bool {
+        let mut at = 0;
+        let mut prev_letter = false;
+        while at < window.len() {
+            let Some(w) = swar::load(window, at) else {
+                return self.scalar_from(window, at, prev_letter);
+            };
+            let letters = swar::letters(w);
+            let starts = letters & !((letters << 8) | u64::from(prev_letter) << 7);
+            let mut bits = starts;
+            while bits != 0 {
+                let i = at + (bits.trailing_zeros() / 8) as usize;
+                if self.word_at(window, i) {
+                    return true;
+                }
+                bits &= bits - 1;
+            }
+            prev_letter = letters >> 63 != 0;
+            at += 8;
+        }
+        false
+    }
+
+    fn scalar_from(&self, window: &[u8], from: usize, mut prev_letter: bool) -> bool {
+        for (i, b) in window.iter().enumerate().skip(from) {
+            let letter = b.is_ascii_alphabetic();
+            if letter && !prev_letter && self.word_at(window, i) {
+                return true;
+            }
+            prev_letter = letter;
+        }
+        false
+    }
+
+    /// Whether a context word starts at `i` (short words must also end there).
+    fn word_at(&self, window: &[u8], i: usize) -> bool {
+        let Some(&b) = window.get(i) else {
+            return false;
+        };
+        let (from, to) = self.by_first[usize::from(b.to_ascii_lowercase())];
+        let candidates = self
+            .words
+            .get(usize::from(from)..usize::from(to))
+            .unwrap_or(&[]);
+        candidates.iter().any(|w| {
+            let Some(text) = window.get(i..i + w.len()) else {
+                return false;
+            };
+            let after_letter = window.get(i + w.len()).is_some_and(u8::is_ascii_alphabetic);
+            text.eq_ignore_ascii_case(w) && (w.len() > 3 || !after_letter)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HotWords;
+
+    #[test]
+    fn context_words_match_at_word_starts_in_any_case() {
+        let hot = HotWords::new(&["ssn".into(), "ip".into(), "routing".into()]);
+        assert!(hot.any_in(b"the SSN: is"));
+        assert!(hot.any_in(b"a longer prefix of text, then Routing numbers"));
+        assert!(hot.any_in(b"ip"));
+        assert!(!hot.any_in(b"lessn and ipsum and shipping"));
+        assert!(!hot.any_in(b""));
+        assert!(
+            hot.any_in(b"xxxxxxxxxxxxxxx ip"),
+            "a word start right after a block edge"
+        );
+        assert!(
+            !hot.any_in(b"xxxxxxxip"),
+            "not a word start across a block edge"
+        );
+    }
 }

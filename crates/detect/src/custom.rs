@@ -17,6 +17,7 @@ use leakwall_core::Category;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Deserialize;
 
+use crate::confirm::HotWords;
 use crate::detector::{compile, Detector};
 use crate::error::Error;
 use crate::spec::{Check, Trigger};
@@ -124,11 +125,7 @@ impl CustomDetectorConfig {
             validation: self.validator.clone(),
             trigger: self.trigger(),
             check,
-            hotwords: self
-                .hotwords
-                .iter()
-                .map(|w| w.to_ascii_lowercase())
-                .collect(),
+            hotwords: HotWords::new(&self.hotwords),
             examples: self.allow.clone(),
             custom: true,
             regex: Some(regex),

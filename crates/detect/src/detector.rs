@@ -3,6 +3,7 @@
 use leakwall_core::Category;
 use regex_automata::{meta, util::syntax};
 
+use crate::confirm::HotWords;
 use crate::error::Error;
 use crate::spec::{Check, Spec, Trigger};
 
@@ -17,8 +18,8 @@ pub struct Detector {
     pub(crate) validation: Option<String>,
     pub(crate) trigger: Trigger,
     pub(crate) check: Check,
-    /// Lower-case context words that raise confidence.
-    pub(crate) hotwords: Vec<String>,
+    /// Context words that raise confidence.
+    pub(crate) hotwords: HotWords,
     /// Substrings that mark a match as an example or allow-listed value.
     pub(crate) examples: Vec<String>,
     pub(crate) custom: bool,
@@ -57,6 +58,11 @@ impl Detector {
         self.validation.as_deref()
     }
 
+    /// How it finds candidates.
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+
     /// Whether it came from a custom YAML file.
     pub fn is_custom(&self) -> bool {
         self.custom
@@ -76,11 +82,13 @@ impl Detector {
             validation: spec.validation.map(str::to_string),
             trigger: spec.trigger,
             check: spec.check,
-            hotwords: spec
-                .hotwords
-                .iter()
-                .map(|w| w.to_ascii_lowercase())
-                .collect(),
+            hotwords: HotWords::new(
+                &spec
+                    .hotwords
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>(),
+            ),
             examples: spec.examples.iter().map(|e| e.to_string()).collect(),
             custom: false,
             regex,

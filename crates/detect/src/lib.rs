@@ -41,6 +41,7 @@ mod prefilter;
 mod scanner;
 mod spec;
 mod stream;
+mod swar;
 mod token;
 pub mod validate;
 

@@ -8,8 +8,27 @@ const DATE: &str = r"(?-u:\b)(?:(?:19|20)[0-9]{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](
 
 /// Words that make an IP address personal data worth reporting (a client, a user, a host).
 const IP_WORDS: &[&str] = &[
-    "ip", "ipv4", "ipv6", "addr", "address", "host", "client", "remote", "src", "dst", "login",
-    "user", "ssh", "inet", "inet6", "bind", "listen", "upstream", "peer", "forwarded", "connect",
+    "ip",
+    "ipv4",
+    "ipv6",
+    "addr",
+    "address",
+    "host",
+    "client",
+    "remote",
+    "src",
+    "dst",
+    "login",
+    "user",
+    "ssh",
+    "inet",
+    "inet6",
+    "bind",
+    "listen",
+    "upstream",
+    "peer",
+    "forwarded",
+    "connect",
 ];
 
 fn token(

@@ -11,6 +11,7 @@ mod net;
 mod words;
 
 use crate::spec::TokenKind;
+use crate::swar;
 
 /// A token detector's hit: the span and a confidence delta for its shape (e.g. a formatted
 /// SSN is more likely than nine bare digits).
@@ -167,27 +168,17 @@ pub(crate) fn is_alnum(b: u8) -> bool {
 
 /// Start of the alphanumeric word holding `p`, not going below `floor`.
 fn word_start(hay: &[u8], p: usize, floor: usize) -> usize {
-    let mut s = p;
-    while s > floor && hay.get(s - 1).is_some_and(|&b| is_alnum(b)) {
-        s -= 1;
-    }
-    s
+    swar::start_of(hay, p, floor, swar::alnum, is_alnum)
 }
 
 /// End of the alphanumeric word holding `p`.
-pub(crate) fn word_end(hay: &[u8], mut p: usize) -> usize {
-    while hay.get(p).is_some_and(|&b| is_alnum(b)) {
-        p += 1;
-    }
-    p
+pub(crate) fn word_end(hay: &[u8], p: usize) -> usize {
+    swar::end_of(hay, p, swar::alnum, is_alnum)
 }
 
 /// End of the run of digits starting at `p`.
-pub(crate) fn digit_end(hay: &[u8], mut p: usize) -> usize {
-    while hay.get(p).is_some_and(|b| b.is_ascii_digit()) {
-        p += 1;
-    }
-    p
+pub(crate) fn digit_end(hay: &[u8], p: usize) -> usize {
+    swar::end_of(hay, p, swar::digits, |b| b.is_ascii_digit())
 }
 
 /// Runs every enabled token parser over `hay`, appending hits to `out`.
