@@ -25,6 +25,22 @@ pub(crate) const PLACEHOLDERS: &[&str] = &[
     "REDACTED",
 ];
 
+/// Placeholder passwords in URLs (the host may well be `example.com`; the password may not).
+const URL_PLACEHOLDERS: &[&str] = &[
+    ":password@",
+    ":pass@",
+    ":secret@",
+    ":changeme@",
+    ":PASSWORD@",
+    ":...@",
+    "${",
+    "{{",
+    "<",
+    "****",
+    "xxxx",
+    "XXXX",
+];
+
 fn cred(id: &'static str, confidence: f32, pattern: &'static str, trigger: Trigger) -> Spec {
     Spec {
         id,
@@ -82,7 +98,7 @@ pub fn specs() -> Vec<Spec> {
         Spec {
             description: "Slack bot, user, app and configuration tokens",
             ..cred("slack_token", 0.9,
-                r"(?-u:\b)(xox[baprse]-[0-9]{6,16}-[0-9A-Za-z\-]{10,200}|xapp-[0-9]-[A-Za-z0-9\-]{20,200})",
+                r"(?-u:\b)(xox[baprse]-[0-9]{6,16}-[0-9A-Za-z\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{20,})",
                 literals(&["xox", "xapp-"], 0, 220))
         },
         Spec {
@@ -113,7 +129,7 @@ pub fn specs() -> Vec<Spec> {
         Spec {
             description: "PEM and OpenSSH private keys (RSA, EC, DSA, PKCS#8, encrypted, PGP)",
             ..cred("private_key", 0.95,
-                r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,8000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?)",
+                r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?)",
                 literals(&["PRIVATE KEY"], 40, 8100))
         },
         Spec {
@@ -121,13 +137,13 @@ pub fn specs() -> Vec<Spec> {
             check: Check::Validator(Validator::Jwt),
             validation: Some("header decodes"),
             ..cred("jwt", 0.85,
-                r"(?-u:\b)(eyJ[A-Za-z0-9_\-]{10,4000}\.[A-Za-z0-9_\-]{2,8000}\.[A-Za-z0-9_\-]{0,4000})",
+                r"(?-u:\b)(eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*)",
                 literals(&["eyJ"], 0, 16000))
         },
         Spec {
             description: "OpenAI API keys (project, service account, admin and legacy)",
             ..cred("openai_api_key", 0.95,
-                r"(?-u:\b)(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200})",
+                r"(?-u:\b)(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,})",
                 literals(&["T3BlbkFJ"], 220, 230))
         },
         Spec {
@@ -151,27 +167,28 @@ pub fn specs() -> Vec<Spec> {
         Spec {
             description: "PyPI API tokens",
             ..cred("pypi_token", 0.95,
-                r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300})",
+                r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})",
                 literals(&["pypi-AgEIcHlwaS5vcmc"], 0, 330))
         },
         Spec {
             description: "Database connection URLs that carry a password",
+            examples: URL_PLACEHOLDERS,
             ..cred("database_url", 0.9,
-                r#"((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^\s:/@"'<>]{1,128}:[^\s@/"'<>]{1,128}@[^\s/"'<>:@]{1,253})"#,
+                r#"((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://[^\s:/@"'<>]+:[^\s@/"'<>]+@[^\s/"'<>:@]+)"#,
                 literals(&["sql://", "gres://", "mongodb", "redis", "amqp", "mariadb://", "sqlserver://"], 12, 520))
         },
         Spec {
             description: "Passwords assigned in code, configuration or chat (password=, passwd:, pwd =), gated by entropy",
             check: Check::Entropy(3.0),
             ..cred("generic_password", 0.7,
-                r#"(?i:password|passwd|pwd)["']?\s{0,3}(?::=|=>|:|=)\s{0,3}["']?([^\s"'`,;]{6,128})"#,
+                r#"(?i:password|passwd|pwd)["']?\s{0,3}(?::=|=>|:|=)\s{0,3}["']?([^\s"'`,;]{6,})"#,
                 context(&["assword", "ASSWORD", "asswd", "ASSWD", "pwd", "PWD"], 1, 200))
         },
         Spec {
             description: "Secrets, API keys and tokens assigned in code or configuration, gated by entropy",
             check: Check::Entropy(3.5),
             ..cred("generic_secret", 0.7,
-                r#"(?i:[a-z0-9_\-]{0,20}(?:secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|private[_\-]?token))["']?\s{0,3}(?::=|=>|:|=)\s{0,3}["']?([A-Za-z0-9/+_\-.=]{16,256})"#,
+                r#"(?i:[a-z0-9_\-]{0,20}(?:secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|private[_\-]?token))["']?\s{0,3}(?::=|=>|:|=)\s{0,3}["']?([A-Za-z0-9/+_\-.=]{16,})"#,
                 context(&["ecret", "ECRET", "pi_key", "PI_KEY", "pikey", "piKey", "PIKEY", "pi-key", "_token", "_TOKEN", "Token"], 28, 300))
         },
     ]

@@ -137,7 +137,7 @@ pub fn specs() -> Vec<Spec> {
             ..cred(
                 "grafana_token",
                 0.9,
-                r"(?-u:\b)(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})",
+                r"(?-u:\b)(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,}={0,2})",
                 literals(&["glsa_", "glc_"], 0, 410),
             )
         },

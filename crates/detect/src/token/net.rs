@@ -34,12 +34,30 @@ impl Sweep<'_, '_> {
         while e > p + 1 && matches!(self.byte(e - 1), b'.' | b'-') {
             e -= 1;
         }
-        if s < p && self.byte(p - 1) != b'.' && valid_domain(hay.get(p + 1..e).unwrap_or(&[])) {
+        let address = s < p && self.byte(p - 1) != b'.' && !self.url_userinfo(s);
+        if address && valid_domain(hay.get(p + 1..e).unwrap_or(&[])) {
             self.emit(TokenKind::Email, s, e, 0.0);
             return e.max(p + 1);
         }
         // Not an address: what follows the `@` (an IP in `user@10.0.0.1`) is swept as usual.
         p + 1
+    }
+}
+
+impl Sweep<'_, '_> {
+    /// Whether the would-be local part starting at `s` is the password of a URL's userinfo
+    /// (`scheme://user:PASSWORD@host`): that is a credential, not an e-mail address.
+    fn url_userinfo(&self, s: usize) -> bool {
+        if s == 0 || self.byte(s - 1) != b':' {
+            return false;
+        }
+        let from = s.saturating_sub(MAX_LOCAL + 16);
+        let before = self.hay.get(from..s - 1).unwrap_or(&[]);
+        let token_start = before
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        memchr::memmem::find(before.get(token_start..).unwrap_or(&[]), b"://").is_some()
     }
 }
 

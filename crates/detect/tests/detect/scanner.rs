@@ -233,3 +233,27 @@ fn hostile_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn regression_database_url_password_is_not_an_email() {
+    let scanner = Scanner::builtin();
+    let text = "DATABASE_URL=postgres://svc_victor.tanaka:nRvH1IJ5e2sfWLeWcJ@db-28.internal.example.net:5432/app";
+    let hits = scanner.scan(text.as_bytes());
+    let db = hits
+        .iter()
+        .find(|m| scanner.detector(m).id() == "database_url")
+        .expect("database_url");
+    assert!(
+        db.confidence >= 0.5,
+        "an example.net host does not make it a placeholder"
+    );
+    assert!(
+        hits.iter().all(|m| scanner.detector(m).id() != "email"),
+        "{hits:?}"
+    );
+    let placeholder = scanner.scan(b"postgres://app:password@localhost.example.com/db");
+    assert!(
+        placeholder.iter().all(|m| m.confidence <= 0.1),
+        "{placeholder:?}"
+    );
+}
