@@ -10,9 +10,9 @@ use crate::swar;
 use crate::validate;
 
 /// How far before a match context words count.
-const CONTEXT_BEFORE: usize = 64;
+const CONTEXT_BEFORE: usize = 48;
 /// How far after a match context words count.
-const CONTEXT_AFTER: usize = 32;
+const CONTEXT_AFTER: usize = 24;
 /// How much a context word raises confidence.
 pub(crate) const HOTWORD_BOOST: f32 = 0.25;
 

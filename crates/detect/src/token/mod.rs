@@ -110,17 +110,37 @@ impl<'h, 'o> Sweep<'h, 'o> {
             self.hexcolon(p, e);
             return e;
         }
+        if self.lone_short_number(p, run_end) {
+            return run_end;
+        }
         let end = self.group(p);
         self.hexcolon(p, run_end);
         end.max(p + 1)
     }
 
+    /// A number of fewer than eight digits that no separator continues and no `(`, `+`, `:`
+    /// or `-` touches is nothing the catalog looks for: the common case in dense text
+    /// (status codes, durations, counts), skipped without building a group.
+    fn lone_short_number(&self, p: usize, end: usize) -> bool {
+        let next = self.byte(end);
+        let prev = if p > 0 { self.byte(p - 1) } else { b' ' };
+        let continues = matches!(next, b' ' | b'.' | b'/') && self.byte(end + 1).is_ascii_digit();
+        end - p < 8
+            && end - p != 6
+            && !continues
+            && !matches!(next, b':' | b')' | b'-')
+            && !matches!(prev, b'(' | b'+' | b':')
+    }
+
     /// Tries IPv6 and MAC addresses around a token that touches a `:` or is a MAC's `xx-`.
     fn hexcolon(&mut self, s: usize, e: usize) {
+        let hexish = |b: u8| b.is_ascii_hexdigit() || b == b':';
         let next = self.byte(e);
-        let colon = next == b':' || (s > 0 && self.byte(s - 1) == b':');
+        // A colon with hex on its far side too (`"status":400` has a quote there).
+        let colon_after = next == b':' && hexish(self.byte(e + 1));
+        let colon_before = s > 1 && self.byte(s - 1) == b':' && hexish(self.byte(s - 2));
         let dash_mac = next == b'-' && e == s + 2;
-        if !(colon || dash_mac) || s < self.hexcolon_done {
+        if !(colon_after || colon_before || dash_mac) || s < self.hexcolon_done {
             return;
         }
         if let Some(end) = net::hexcolon(self, s) {

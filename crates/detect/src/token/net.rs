@@ -83,14 +83,17 @@ pub(super) fn hexcolon(sweep: &mut Sweep<'_, '_>, s: usize) -> Option<usize> {
     while a > 0 && s - a < 45 && hay.get(a - 1).is_some_and(|&b| hexish(b)) {
         a -= 1;
     }
-    if a > 0 && hay.get(a - 1).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
     let mut b = s;
     while b - a < 45 && hay.get(b).is_some_and(|&c| hexish(c)) {
         b += 1;
     }
-    if hay.get(b).is_some_and(|c| c.is_ascii_alphanumeric()) {
+    // Glued to a word on either side (`T23:49:11Z` in a timestamp): not an address; the
+    // whole span is marked as tried so its other tokens skip it.
+    let glued = |i: Option<usize>| {
+        i.and_then(|i| hay.get(i))
+            .is_some_and(u8::is_ascii_alphanumeric)
+    };
+    if glued(a.checked_sub(1)) || glued(Some(b)) {
         return Some(b);
     }
     while b > a && matches!(sweep.byte(b - 1), b'.') {
@@ -99,7 +102,7 @@ pub(super) fn hexcolon(sweep: &mut Sweep<'_, '_>, s: usize) -> Option<usize> {
     let span = hay.get(a..b)?;
     if is_mac(span, b':') {
         sweep.emit(TokenKind::Mac, a, b, 0.0);
-    } else if span.iter().filter(|&&c| c == b':').count() >= 2 {
+    } else if ipv6_shape(span) {
         let text = std::str::from_utf8(span).ok()?;
         if text.parse::<Ipv6Addr>().is_ok() {
             sweep.emit(TokenKind::Ipv6, a, b, 0.0);
@@ -113,6 +116,12 @@ pub(super) fn hexcolon(sweep: &mut Sweep<'_, '_>, s: usize) -> Option<usize> {
         }
     }
     Some(b)
+}
+
+/// Enough colons for IPv6: seven, or a `::` and at least two (`14:24:37` is a time).
+fn ipv6_shape(span: &[u8]) -> bool {
+    let colons = span.iter().filter(|&&c| c == b':').count();
+    colons >= 7 || (colons >= 2 && memchr::memmem::find(span, b"::").is_some())
 }
 
 /// `xx:xx:xx:xx:xx:xx` with the given separator.
