@@ -55,6 +55,16 @@ pub(crate) fn to_text(html: &str) -> String {
         };
     }
     out.push_str(rest);
+    tidy(&out)
+}
+
+/// Drops blank lines and the spaces around each line.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        out.push_str(line);
+        out.push('\n');
+    }
     out
 }
 
@@ -208,11 +218,11 @@ mod tests {
     fn decodes_entities_and_keeps_stray_marks() {
         assert_eq!(
             to_text("a &amp; b &lt;x&gt; caf&eacute; &#233;&#xE9; &bogus; 1 < 2"),
-            "a & b <x> café éé &bogus; 1 < 2"
+            "a & b <x> café éé &bogus; 1 < 2\n"
         );
         assert_eq!(
             to_text("jane.doe&#64;corp-mail.com"),
-            "jane.doe@corp-mail.com"
+            "jane.doe@corp-mail.com\n"
         );
     }
 

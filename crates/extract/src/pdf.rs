@@ -27,16 +27,21 @@ pub(crate) fn extract(w: &mut Walker<'_>, origin: &Origin, bytes: &[u8]) -> Resu
     let tail = bytes
         .get(bytes.len().saturating_sub(1024)..)
         .unwrap_or(bytes);
-    if memmem::find(tail, b"%%EOF").is_none() {
-        w.record(
-            origin,
-            Problem::corrupt("PDF is truncated (no %%EOF at the end)"),
-        );
-    }
+    let truncated = memmem::find(tail, b"%%EOF").is_none();
     // lopdf is a large parser fed hostile input: besides our own bounds, a panic inside it
     // is caught here as a last line of defence and reported as `corrupt`.
-    let pages = catch_unwind(AssertUnwindSafe(|| pages_text(bytes, &w.budget)))
-        .map_err(|_| Problem::corrupt("PDF parser failed on this file"))??;
+    let pages = match catch_unwind(AssertUnwindSafe(|| pages_text(bytes, &w.budget))) {
+        Ok(Ok(pages)) => pages,
+        Ok(Err(p)) if truncated && p.reason == UnscannableReason::Corrupt => {
+            return Err(Problem::corrupt("PDF is truncated (no %%EOF at the end)"))
+        }
+        Ok(Err(p)) => return Err(p),
+        Err(_) => return Err(Problem::corrupt("PDF parser failed on this file")),
+    };
+    if truncated {
+        let detail = "PDF is truncated (no %%EOF at the end); its text may be incomplete";
+        w.record(origin, Problem::corrupt(detail));
+    }
     for (number, text) in pages {
         let page_origin = Origin {
             page: Some(number),

@@ -8,8 +8,16 @@ use leakwall_extract::{Extraction, Extractor, FileType, Limits, Origin, Unscanna
 const SENTENCE: &str = "Leakwall test card 4111 1111 1111 1111 mail jane.doe@corp-mail.com";
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf =
-        [env!("CARGO_MANIFEST_DIR"), "..", "..", "testdata", "extract", name].iter().collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
+        "testdata",
+        "extract",
+        name,
+    ]
+    .iter()
+    .collect();
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -32,8 +40,16 @@ fn origin_of(out: &Extraction, needle: &str) -> Origin {
 }
 
 fn clean(out: &Extraction) {
-    assert!(out.unscannable.is_empty(), "unscannable: {:?}", out.unscannable);
-    assert!(out.mismatches.is_empty(), "mismatches: {:?}", out.mismatches);
+    assert!(
+        out.unscannable.is_empty(),
+        "unscannable: {:?}",
+        out.unscannable
+    );
+    assert!(
+        out.mismatches.is_empty(),
+        "mismatches: {:?}",
+        out.mismatches
+    );
 }
 
 fn at(path: &str) -> Origin {
@@ -64,7 +80,10 @@ fn odt_paragraphs() {
 fn libreoffice_pdf_per_page() {
     let out = extract("report.pdf");
     clean(&out);
-    let page = |n| Origin { page: Some(n), ..at("report.pdf") };
+    let page = |n| Origin {
+        page: Some(n),
+        ..at("report.pdf")
+    };
     assert_eq!(origin_of(&out, SENTENCE), page(1));
     assert_eq!(origin_of(&out, "MARKER-PDF-PAGE2"), page(2));
 }
@@ -73,7 +92,10 @@ fn libreoffice_pdf_per_page() {
 fn xlsx_shared_strings_in_named_sheet() {
     let out = extract("sheet.xlsx");
     clean(&out);
-    let payroll = Origin { sheet: Some("Payroll".into()), ..at("sheet.xlsx") };
+    let payroll = Origin {
+        sheet: Some("Payroll".into()),
+        ..at("sheet.xlsx")
+    };
     assert_eq!(origin_of(&out, SENTENCE), payroll);
     assert_eq!(origin_of(&out, "MARKER-XLSX"), payroll);
     assert_eq!(origin_of(&out, "Quarter").sheet.as_deref(), Some("Summary"));
@@ -83,7 +105,10 @@ fn xlsx_shared_strings_in_named_sheet() {
 fn xlsx_inline_strings() {
     let out = extract("sheet-inline.xlsx");
     clean(&out);
-    let payroll = Origin { sheet: Some("Payroll".into()), ..at("sheet-inline.xlsx") };
+    let payroll = Origin {
+        sheet: Some("Payroll".into()),
+        ..at("sheet-inline.xlsx")
+    };
     assert_eq!(origin_of(&out, SENTENCE), payroll);
     assert_eq!(origin_of(&out, "MARKER-XLSX-INLINE"), payroll);
 }
@@ -92,7 +117,10 @@ fn xlsx_inline_strings() {
 fn ods_per_table() {
     let out = extract("sheet.ods");
     clean(&out);
-    let payroll = Origin { sheet: Some("Payroll".into()), ..at("sheet.ods") };
+    let payroll = Origin {
+        sheet: Some("Payroll".into()),
+        ..at("sheet.ods")
+    };
     assert_eq!(origin_of(&out, SENTENCE), payroll);
     assert_eq!(origin_of(&out, "MARKER-ODS"), payroll);
 }
@@ -101,7 +129,10 @@ fn ods_per_table() {
 fn pptx_per_slide() {
     let out = extract("slides.pptx");
     clean(&out);
-    let slide = |n| Origin { page: Some(n), ..at("slides.pptx") };
+    let slide = |n| Origin {
+        page: Some(n),
+        ..at("slides.pptx")
+    };
     assert_eq!(origin_of(&out, SENTENCE), slide(1));
     assert_eq!(origin_of(&out, "MARKER-PPTX"), slide(2));
 }
@@ -135,9 +166,18 @@ fn email_bodies_and_attachment() {
     assert_eq!(origin_of(&out, "MARKER-EML"), at("message.eml"));
     assert_eq!(origin_of(&out, "MARKER-EML-HTML"), at("message.eml"));
     origin_of(&out, "Hello Müller");
-    let html = out.segments.iter().find(|s| s.text.contains("MARKER-EML-HTML"));
-    assert!(html.is_some_and(|s| words(&s.text).contains(SENTENCE)), "HTML body sentence");
-    assert_eq!(origin_of(&out, "MARKER-DOCX"), member("message.eml", "letter.docx"));
+    let html = out
+        .segments
+        .iter()
+        .find(|s| s.text.contains("MARKER-EML-HTML"));
+    assert!(
+        html.is_some_and(|s| words(&s.text).contains(SENTENCE)),
+        "HTML body sentence"
+    );
+    assert_eq!(
+        origin_of(&out, "MARKER-DOCX"),
+        member("message.eml", "letter.docx")
+    );
     assert!(out.segments.iter().any(|s| s.text.contains("Subject:")));
 }
 
@@ -145,8 +185,14 @@ fn email_bodies_and_attachment() {
 fn nested_zip_members() {
     let out = extract("archive.zip");
     clean(&out);
-    assert_eq!(origin_of(&out, "MARKER-ZIP-INNER"), member("archive.zip", "notes.txt"));
-    assert_eq!(origin_of(&out, "MARKER-DOCX"), member("archive.zip", "docs/letter.docx"));
+    assert_eq!(
+        origin_of(&out, "MARKER-ZIP-INNER"),
+        member("archive.zip", "notes.txt")
+    );
+    assert_eq!(
+        origin_of(&out, "MARKER-DOCX"),
+        member("archive.zip", "docs/letter.docx")
+    );
     let deep = member("archive.zip", "inner.zip").child("deep.txt");
     assert_eq!(deep.display(), "archive.zip!inner.zip!deep.txt");
     assert_eq!(origin_of(&out, "MARKER-ZIP-DEEP"), deep);
@@ -156,8 +202,14 @@ fn nested_zip_members() {
 fn tar_gz_member() {
     let out = extract("bundle.tar.gz");
     clean(&out);
-    assert_eq!(origin_of(&out, "MARKER-TGZ"), member("bundle.tar.gz", "logs/app.log"));
-    assert_eq!(origin_of(&out, SENTENCE), member("bundle.tar.gz", "logs/app.log"));
+    assert_eq!(
+        origin_of(&out, "MARKER-TGZ"),
+        member("bundle.tar.gz", "logs/app.log")
+    );
+    assert_eq!(
+        origin_of(&out, SENTENCE),
+        member("bundle.tar.gz", "logs/app.log")
+    );
 }
 
 #[test]
@@ -189,14 +241,20 @@ fn only_problem(out: &Extraction) -> (UnscannableReason, Origin) {
 fn zip_bomb_is_unscannable() {
     let out = extract("bomb.zip");
     assert!(out.segments.is_empty());
-    let expected = (UnscannableReason::CompressionRatio, member("bomb.zip", "zeros.bin"));
+    let expected = (
+        UnscannableReason::CompressionRatio,
+        member("bomb.zip", "zeros.bin"),
+    );
     assert_eq!(only_problem(&out), expected);
 }
 
 #[test]
 fn zip_slip_member_is_unsafe() {
     let out = extract("zipslip.zip");
-    let expected = (UnscannableReason::UnsafePath, member("zipslip.zip", "../../evil.txt"));
+    let expected = (
+        UnscannableReason::UnsafePath,
+        member("zipslip.zip", "../../evil.txt"),
+    );
     assert_eq!(only_problem(&out), expected);
     assert_eq!(origin_of(&out, SENTENCE), member("zipslip.zip", "ok.txt"));
 }
@@ -205,7 +263,10 @@ fn zip_slip_member_is_unsafe() {
 fn encrypted_zip_member() {
     let out = extract("encrypted.zip");
     assert!(out.segments.is_empty());
-    let expected = (UnscannableReason::Encrypted, member("encrypted.zip", "secret.txt"));
+    let expected = (
+        UnscannableReason::Encrypted,
+        member("encrypted.zip", "secret.txt"),
+    );
     assert_eq!(only_problem(&out), expected);
 }
 
@@ -213,8 +274,14 @@ fn encrypted_zip_member() {
 fn truncated_pdf_is_corrupt() {
     let out = extract("truncated.pdf");
     assert!(out.mismatches.is_empty());
-    assert!(out.unscannable.iter().all(|u| u.reason == UnscannableReason::Corrupt));
-    assert_eq!(out.unscannable.first().map(|u| u.origin.clone()), Some(at("truncated.pdf")));
+    assert!(out
+        .unscannable
+        .iter()
+        .all(|u| u.reason == UnscannableReason::Corrupt));
+    assert_eq!(
+        out.unscannable.first().map(|u| u.origin.clone()),
+        Some(at("truncated.pdf"))
+    );
 }
 
 #[test]
