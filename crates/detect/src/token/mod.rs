@@ -99,15 +99,13 @@ impl<'h, 'o> Sweep<'h, 'o> {
         if p > 0 && is_alnum(self.byte(p - 1)) {
             let s = word_start(hay, p, floor);
             let e = word_end(hay, p);
-            self.word(s, e);
-            self.hexcolon(s, e);
+            self.word_token(s, e);
             return e;
         }
         let run_end = digit_end(hay, p);
         if is_alnum(self.byte(run_end)) {
             let e = word_end(hay, run_end);
-            self.word(p, e);
-            self.hexcolon(p, e);
+            self.word_token(p, e);
             return e;
         }
         if self.lone_short_number(p, run_end) {
@@ -116,6 +114,21 @@ impl<'h, 'o> Sweep<'h, 'o> {
         let end = self.group(p);
         self.hexcolon(p, run_end);
         end.max(p + 1)
+    }
+
+    /// A word holding a digit. Words shorter than nine bytes matter only with an IBAN or NI
+    /// prefix (`GB82 WEST …`) or next to a `:` or `-` (IPv6, MAC); most are skipped at once.
+    #[inline]
+    fn word_token(&mut self, s: usize, e: usize) {
+        let upper_prefix =
+            self.byte(s).is_ascii_uppercase() && self.byte(s + 1).is_ascii_uppercase();
+        if e - s >= 9 || upper_prefix {
+            self.word(s, e);
+        }
+        let edge = |b: u8| b == b':' || b == b'-';
+        if edge(self.byte(e)) || (s > 0 && self.byte(s - 1) == b':') {
+            self.hexcolon(s, e);
+        }
     }
 
     /// A number of fewer than eight digits that no separator continues and no `(`, `+`, `:`
@@ -133,6 +146,7 @@ impl<'h, 'o> Sweep<'h, 'o> {
     }
 
     /// Tries IPv6 and MAC addresses around a token that touches a `:` or is a MAC's `xx-`.
+    #[inline]
     fn hexcolon(&mut self, s: usize, e: usize) {
         let hexish = |b: u8| b.is_ascii_hexdigit() || b == b':';
         let next = self.byte(e);
