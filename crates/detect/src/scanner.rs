@@ -236,7 +236,7 @@ impl Scanner {
             }
         }
         out.retain(|m| m.confidence >= self.min_confidence);
-        out.sort_by_key(|m| (m.start, m.end, m.detector));
+        out.sort_unstable_by_key(|m| (m.start, m.end, m.detector));
         out.dedup_by(|a, b| (a.start, a.end, a.detector) == (b.start, b.end, b.detector));
     }
 }

@@ -33,6 +33,21 @@ impl Group {
         &self.seps[1..self.runs]
     }
 
+    /// The group of runs `j..`, starting after the separator before run `j`.
+    fn suffix(&self, j: usize) -> Group {
+        let mut g = Group {
+            start: self.ends[j - 1] + 1,
+            runs: self.runs - j,
+            ..Group::default()
+        };
+        for k in j..self.runs {
+            g.ends[k - j] = self.ends[k];
+            g.lens[k - j] = self.lens[k];
+            g.seps[k - j] = if k == j { 0 } else { self.seps[k] };
+        }
+        g
+    }
+
     fn digits(&self) -> usize {
         self.lens().iter().sum()
     }
@@ -70,7 +85,20 @@ impl Sweep<'_, '_> {
             g.seps[g.runs] = sep;
             q = r + 1;
         }
+        let before = self.out.len();
         self.parse_group(&g);
+        if self.out.len() == before {
+            // Spaces also join unrelated numbers (`port 8080 10.0.0.1`): try what follows
+            // each space on its own.
+            for j in 1..g.runs {
+                if g.seps[j] == b' ' {
+                    self.parse_group(&g.suffix(j));
+                    if self.out.len() > before {
+                        break;
+                    }
+                }
+            }
+        }
         g.end()
     }
 

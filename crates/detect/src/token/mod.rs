@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(next_interesting(hay, 0), 11);
         assert_eq!(next_interesting(hay, 12), 18);
         assert_eq!(next_interesting(b"no such bytes here at all", 0), 25);
-        assert_eq!(next_interesting("héllo wörld 0".as_bytes(), 0), 14);
+        assert_eq!(
+            next_interesting("h\u{e9}llo w\u{f6}rld 0".as_bytes(), 0),
+            14
+        );
     }
 
     #[test]
@@ -248,5 +251,40 @@ mod tests {
             assert_eq!(next_interesting(&hay, i), want, "from {i}");
             i = want + 1;
         }
+    }
+
+    fn kinds(text: &str) -> Vec<(TokenKind, String)> {
+        let mut on = Enabled::default();
+        for kind in [
+            TokenKind::Card,
+            TokenKind::Email,
+            TokenKind::Ipv4,
+            TokenKind::Ipv6,
+        ] {
+            on.set(kind);
+        }
+        let mut hits = Vec::new();
+        sweep(text.as_bytes(), on, &mut hits);
+        hits.iter()
+            .map(|h| (h.kind, text[h.start..h.end].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_are_found_at_every_offset() {
+        for pad in 0..40 {
+            let text = format!(
+                "{}x 4111 1111 1111 1111 a@corp.io fe80::1 10.1.2.3",
+                "y ".repeat(pad)
+            );
+            let found = kinds(&text);
+            assert_eq!(found.len(), 4, "pad {pad}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn regression_a_number_before_an_address_does_not_hide_it() {
+        let found = kinds("port 8080 10.0.0.1 up");
+        assert_eq!(found, vec![(TokenKind::Ipv4, "10.0.0.1".to_string())]);
     }
 }
