@@ -32,7 +32,7 @@ fn main() -> ExitCode {
 }
 
 /// A reader that closed the pipe early (`leakwall detectors | head`) is not an error.
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
         cause
             .downcast_ref::<std::io::Error>()

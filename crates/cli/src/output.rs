@@ -57,6 +57,8 @@ pub struct Sink<W: Write> {
     format: Format,
     out: W,
     written: usize,
+    /// The first write error; once set, nothing more is written.
+    error: Option<anyhow::Error>,
 }
 
 impl<W: Write> Sink<W> {
@@ -77,11 +79,22 @@ impl<W: Write> Sink<W> {
             format,
             out,
             written: 0,
+            error: None,
         })
     }
 
-    /// Writes one finding.
-    pub fn write(&mut self, s: &Scanned) -> Result<()> {
+    /// Writes one finding; a write error is kept for [`Sink::finish`] and stops the output
+    /// (a reader that went away, `leakwall scan … | head`), not the scan.
+    pub fn write(&mut self, s: &Scanned) {
+        if self.error.is_none() {
+            if let Err(e) = self.write_one(s) {
+                self.error = Some(e);
+            }
+        }
+        self.written += 1;
+    }
+
+    fn write_one(&mut self, s: &Scanned) -> Result<()> {
         let sep: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
         match self.format {
             Format::Text => write_text(&mut self.out, s)?,
@@ -94,17 +107,19 @@ impl<W: Write> Sink<W> {
                 serde_json::to_writer(&mut self.out, &sarif_result(s))?;
             }
         }
-        self.written += 1;
         Ok(())
     }
 
-    /// How many findings were written.
+    /// How many findings were found (written, or due when the output closed).
     pub fn written(&self) -> usize {
         self.written
     }
 
-    /// Closes the JSON array or SARIF log and flushes.
+    /// Closes the JSON array or SARIF log and flushes; returns the first write error.
     pub fn finish(mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         match self.format {
             Format::Text => {}
             Format::Json => self.out.write_all(b"\n]\n")?,
@@ -180,11 +195,41 @@ fn sarif_result(s: &Scanned) -> serde_json::Value {
         "message": { "text": format!("{} found: {}", f.detector, shown(s)) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": f.origin.path },
+                "artifactLocation": { "uri": uri_reference(&f.origin.path) },
                 "region": { "startLine": f.line.max(1) },
             },
             "logicalLocations": logical,
         }],
         "properties": { "confidence": f.confidence, "category": f.category.as_str() },
     })
+}
+
+/// A path as a relative URI reference: bytes outside RFC 3986's unreserved and sub-delimiter
+/// sets (space, `#`, `?`, `%`, non-ASCII) are percent-encoded; `/` stays.
+fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_reference;
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(
+            uri_reference("docs/my file#1.txt"),
+            "docs/my%20file%231.txt"
+        );
+        assert_eq!(uri_reference("ü.txt"), "%C3%BC.txt");
+        assert_eq!(uri_reference("a/b-c_d.e"), "a/b-c_d.e");
+    }
 }

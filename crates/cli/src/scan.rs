@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::args::ScanArgs;
 use crate::config::ConfigFile;
+use crate::is_broken_pipe;
 use crate::output::Sink;
 
 /// One thing to scan.
@@ -75,7 +76,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .into_inner()
         .map_err(|_| anyhow!("a scanning thread panicked"))?;
     let any = sink.written() > 0;
-    sink.finish()?;
+    match sink.finish() {
+        // The reader went away (`| head`): findings were there, so the answer is still 1.
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::from(1)),
+        result => result?,
+    }
     for e in &errors {
         eprintln!("leakwall: error: {e}");
     }
@@ -133,13 +138,10 @@ fn scan_one<W: Write>(
 ) -> Result<()> {
     let origin = Origin::path(input.name());
     let mut batch: Vec<Scanned> = Vec::with_capacity(BATCH);
-    let mut failed: Option<anyhow::Error> = None;
-    let mut flush = |batch: &mut Vec<Scanned>| {
+    let flush = |batch: &mut Vec<Scanned>| {
         if let Ok(mut sink) = sink.lock() {
             for s in batch.drain(..) {
-                if let Err(e) = sink.write(&s) {
-                    failed.get_or_insert(e);
-                }
+                sink.write(&s);
             }
         }
     };
@@ -156,10 +158,7 @@ fn scan_one<W: Write>(
     };
     flush(&mut batch);
     read?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 fn progress_bar(wanted: bool, len: usize) -> ProgressBar {

@@ -95,6 +95,11 @@ impl CustomDetectorConfig {
                 "custom detector id `{id}` must be non-empty letters, digits, `_` or `-`"
             )));
         }
+        if self.category == Category::Content {
+            return Err(Error::InvalidConfig(format!(
+                "detector `{id}`: category must be pii, financial or credential"
+            )));
+        }
         if !(0.0..=1.0).contains(&self.confidence) {
             return Err(Error::InvalidConfig(format!(
                 "detector `{id}`: confidence must be between 0 and 1, got {}",

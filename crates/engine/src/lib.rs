@@ -86,8 +86,22 @@ impl Engine {
         each: &mut dyn FnMut(Scanned),
     ) {
         let extraction = self.extractor.extract(origin, bytes, declared_mime);
-        for segment in &extraction.segments {
-            self.scan_segment(segment, show_secrets, each);
+        // Long texts come in pieces with the same origin: scan them as one stream, so lines
+        // and offsets run on and a match across a cut is found whole.
+        for pieces in extraction.segments.chunk_by(|a, b| a.origin == b.origin) {
+            match pieces {
+                [one] => self.scan_segment(one, show_secrets, each),
+                _ => {
+                    let origin = pieces[0].origin.clone();
+                    let text = Pieces {
+                        pieces,
+                        index: 0,
+                        offset: 0,
+                    };
+                    // Reading from memory cannot fail.
+                    let _ = self.scan_text_stream(origin, text, show_secrets, each);
+                }
+            }
         }
         for u in extraction.unscannable {
             let masked = format!("{}: {}", u.reason.as_str(), u.detail);
@@ -191,6 +205,31 @@ impl Engine {
             line,
             masked: mask(&String::from_utf8_lossy(raw)),
         }
+    }
+}
+
+/// The texts of consecutive segments, read as one stream.
+struct Pieces<'a> {
+    pieces: &'a [Segment],
+    index: usize,
+    offset: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(piece) = self.pieces.get(self.index) {
+            let rest = &piece.text.as_bytes()[self.offset..];
+            if rest.is_empty() {
+                self.index += 1;
+                self.offset = 0;
+                continue;
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.offset += n;
+            return Ok(n);
+        }
+        Ok(0)
     }
 }
 
