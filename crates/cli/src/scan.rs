@@ -50,13 +50,19 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     .build()
     .context("cannot build the detectors")?;
-    let engine = Engine::new(scanner, limits);
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
 
     let (inputs, mut errors, walked) = collect_inputs(&args.paths);
+    // Many inputs: one thread per input. One input: its chunks share the threads.
+    let stream_threads = if inputs.len() == 1 {
+        pool.current_num_threads()
+    } else {
+        1
+    };
+    let engine = Engine::new(scanner, limits).with_stream_threads(stream_threads);
     let progress = progress_bar(walked && !args.no_progress, inputs.len());
     let stdout = io::BufWriter::with_capacity(256 * 1024, io::stdout());
     let sink = Mutex::new(Sink::begin(args.format, engine.scanner(), stdout)?);

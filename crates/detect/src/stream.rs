@@ -31,54 +31,129 @@ impl Scanner {
     /// Returns the number of bytes read.
     pub fn scan_stream<R: Read>(
         &self,
+        reader: R,
+        chunk: usize,
+        each: impl FnMut(StreamMatch),
+    ) -> io::Result<u64> {
+        self.scan_stream_threads(reader, chunk, 1, each)
+    }
+
+    /// Like [`Scanner::scan_stream`], scanning up to `threads` chunks at a time on scoped
+    /// threads; matches still arrive in order, and memory stays `threads` chunks.
+    pub fn scan_stream_threads<R: Read>(
+        &self,
         mut reader: R,
         chunk: usize,
+        threads: usize,
         mut each: impl FnMut(StreamMatch),
     ) -> io::Result<u64> {
-        let chunk = chunk.max(OVERLAP * 2);
-        let mut buf: Vec<u8> = Vec::with_capacity(chunk + OVERLAP + LOOKBEHIND);
-        let mut base: u64 = 0; // stream offset of buf[0]
+        let mut windows = Windows::new(chunk.max(OVERLAP * 2));
         let mut committed: u64 = 0; // matches starting before this were reported
         let mut line_at_base = 1usize;
-        let mut found = Vec::new();
         loop {
-            let eof = fill(&mut reader, &mut buf, chunk + OVERLAP + LOOKBEHIND)?;
-            let commit = if eof {
-                buf.len()
-            } else {
-                buf.len().saturating_sub(OVERLAP)
-            };
-            self.scan_into(&buf, &mut found);
-            let mut line = line_at_base;
-            let mut counted = 0usize;
-            for m in &found {
-                let abs = base + m.start as u64;
-                if abs < committed || m.start >= commit {
-                    continue;
+            let mut batch = Vec::with_capacity(threads.max(1));
+            while batch.len() < threads.max(1) {
+                let window = windows.next(&mut reader)?;
+                let eof = window.eof;
+                batch.push(window);
+                if eof {
+                    break;
                 }
-                line += memchr::memchr_iter(b'\n', &buf[counted..m.start]).count();
-                counted = m.start;
-                let bytes = buf[m.start..m.end].to_vec();
-                let shifted = Match {
-                    start: abs as usize,
-                    end: base as usize + m.end,
-                    ..*m
-                };
-                each(StreamMatch {
-                    found: shifted,
-                    line,
-                    bytes,
-                });
             }
-            if eof {
-                return Ok(base + buf.len() as u64);
+            let found = self.scan_windows(&batch);
+            for (window, matches) in batch.iter().zip(found) {
+                let mut line = line_at_base;
+                let mut counted = 0usize;
+                for m in &matches {
+                    let abs = window.base + m.start as u64;
+                    if abs < committed || m.start >= window.commit {
+                        continue;
+                    }
+                    line += memchr::memchr_iter(b'\n', &window.bytes[counted..m.start]).count();
+                    counted = m.start;
+                    let bytes = window.bytes[m.start..m.end].to_vec();
+                    let end = (window.base + m.end as u64) as usize;
+                    let found = Match {
+                        start: abs as usize,
+                        end,
+                        ..*m
+                    };
+                    each(StreamMatch { found, line, bytes });
+                }
+                if window.eof {
+                    return Ok(window.base + window.bytes.len() as u64);
+                }
+                committed = window.base + window.commit as u64;
+                let kept = &window.bytes[..window.keep_from];
+                line_at_base += memchr::memchr_iter(b'\n', kept).count();
             }
-            committed = base + commit as u64;
-            let keep_from = commit.saturating_sub(LOOKBEHIND);
-            line_at_base += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
-            buf.drain(..keep_from);
-            base += keep_from as u64;
         }
+    }
+
+    /// Scans each window, on its own scoped thread when there are several.
+    fn scan_windows(&self, batch: &[Window]) -> Vec<Vec<Match>> {
+        if batch.len() == 1 {
+            return batch.iter().map(|w| self.scan(&w.bytes)).collect();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|w| scope.spawn(move || self.scan(&w.bytes)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+}
+
+/// One scan's worth of the stream: its bytes, where they start, the commit line (matches
+/// starting at or after it belong to the next window) and where the next window starts.
+struct Window {
+    base: u64,
+    bytes: Vec<u8>,
+    commit: usize,
+    keep_from: usize,
+    eof: bool,
+}
+
+/// Cuts a stream into overlapping windows.
+struct Windows {
+    chunk: usize,
+    base: u64,
+    carry: Vec<u8>,
+}
+
+impl Windows {
+    fn new(chunk: usize) -> Windows {
+        Windows {
+            chunk,
+            base: 0,
+            carry: Vec::new(),
+        }
+    }
+
+    fn next<R: Read>(&mut self, reader: &mut R) -> io::Result<Window> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.reserve(self.chunk + OVERLAP + LOOKBEHIND);
+        let eof = fill(reader, &mut bytes, self.chunk + OVERLAP + LOOKBEHIND)?;
+        let commit = if eof {
+            bytes.len()
+        } else {
+            bytes.len().saturating_sub(OVERLAP)
+        };
+        let keep_from = commit.saturating_sub(LOOKBEHIND);
+        self.carry = bytes[keep_from..].to_vec();
+        let base = self.base;
+        self.base += keep_from as u64;
+        Ok(Window {
+            base,
+            bytes,
+            commit,
+            keep_from,
+            eof,
+        })
     }
 }
 

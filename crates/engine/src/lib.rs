@@ -36,6 +36,7 @@ const HEAD: usize = 8 * 1024;
 pub struct Engine {
     scanner: Scanner,
     extractor: Extractor,
+    stream_threads: usize,
 }
 
 impl Engine {
@@ -44,7 +45,15 @@ impl Engine {
         Engine {
             scanner,
             extractor: Extractor::new(limits),
+            stream_threads: 1,
         }
+    }
+
+    /// Scans the chunks of one streamed text on up to `threads` threads (default 1: a caller
+    /// that scans many inputs in parallel already uses its cores).
+    pub fn with_stream_threads(mut self, threads: usize) -> Engine {
+        self.stream_threads = threads.max(1);
+        self
     }
 
     /// The scanner.
@@ -186,11 +195,12 @@ impl Engine {
         show_secrets: bool,
         each: &mut dyn FnMut(Scanned),
     ) -> io::Result<u64> {
-        self.scanner.scan_stream(reader, STREAM_CHUNK, |sm| {
-            let finding = self.finding(&sm.found, origin.clone(), sm.line, &sm.bytes);
-            let secret = show_secrets.then(|| String::from_utf8_lossy(&sm.bytes).into_owned());
-            each(Scanned { finding, secret });
-        })
+        self.scanner
+            .scan_stream_threads(reader, STREAM_CHUNK, self.stream_threads, |sm| {
+                let finding = self.finding(&sm.found, origin.clone(), sm.line, &sm.bytes);
+                let secret = show_secrets.then(|| String::from_utf8_lossy(&sm.bytes).into_owned());
+                each(Scanned { finding, secret });
+            })
     }
 
     fn finding(&self, m: &Match, origin: Origin, line: usize, raw: &[u8]) -> Finding {

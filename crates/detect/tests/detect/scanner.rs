@@ -198,17 +198,17 @@ fn streaming_finds_matches_across_chunk_borders() {
         }
     }
     let whole = scanner.scan(text.as_bytes());
-    for chunk in [OVERLAP * 2, OVERLAP * 2 + 7, OVERLAP * 3 + 1] {
+    for (chunk, threads) in [(OVERLAP * 2, 1), (OVERLAP * 2 + 7, 2), (OVERLAP * 3 + 1, 3)] {
         let mut streamed = Vec::new();
         scanner
-            .scan_stream(text.as_bytes(), chunk, |sm| {
+            .scan_stream_threads(text.as_bytes(), chunk, threads, |sm| {
                 let line = text[..sm.found.start].matches('\n').count() + 1;
                 assert_eq!(sm.line, line, "line of match at {}", sm.found.start);
                 assert_eq!(sm.bytes, text.as_bytes()[sm.found.start..sm.found.end]);
                 streamed.push(sm.found);
             })
             .unwrap();
-        assert_eq!(streamed, whole, "chunk size {chunk}");
+        assert_eq!(streamed, whole, "chunk size {chunk}, {threads} threads");
     }
     assert!(whole.len() > 10);
 }
