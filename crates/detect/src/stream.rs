@@ -17,13 +17,13 @@ const LOOKBEHIND: usize = 256;
 
 /// A match in a stream, with absolute offsets and its line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StreamMatch {
+pub struct StreamMatch<'a> {
     /// The match; `start` and `end` are offsets from the start of the stream.
     pub found: Match,
     /// 1-based line of the match start.
     pub line: usize,
     /// The matched bytes (for masking or `--show-secrets`; never log them).
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
 }
 
 impl Scanner {
@@ -33,7 +33,7 @@ impl Scanner {
         &self,
         reader: R,
         chunk: usize,
-        each: impl FnMut(StreamMatch),
+        each: impl FnMut(StreamMatch<'_>),
     ) -> io::Result<u64> {
         self.scan_stream_threads(reader, chunk, 1, each)
     }
@@ -45,7 +45,7 @@ impl Scanner {
         mut reader: R,
         chunk: usize,
         threads: usize,
-        mut each: impl FnMut(StreamMatch),
+        mut each: impl FnMut(StreamMatch<'_>),
     ) -> io::Result<u64> {
         let mut windows = Windows::new(chunk.max(OVERLAP * 2));
         let mut committed: u64 = 0; // matches starting before this were reported
@@ -69,9 +69,9 @@ impl Scanner {
                     if abs < committed || m.start >= window.commit {
                         continue;
                     }
-                    line += memchr::memchr_iter(b'\n', &window.bytes[counted..m.start]).count();
+                    line += newlines(&window.bytes[counted..m.start]);
                     counted = m.start;
-                    let bytes = window.bytes[m.start..m.end].to_vec();
+                    let bytes = &window.bytes[m.start..m.end];
                     let end = (window.base + m.end as u64) as usize;
                     let found = Match {
                         start: abs as usize,
@@ -154,6 +154,15 @@ impl Windows {
             keep_from,
             eof,
         })
+    }
+}
+
+/// Counts newlines; short gaps between nearby matches (the common case) skip memchr's setup.
+pub(crate) fn newlines(bytes: &[u8]) -> usize {
+    if bytes.len() < 64 {
+        bytes.iter().filter(|&&b| b == b'\n').count()
+    } else {
+        memchr::memchr_iter(b'\n', bytes).count()
     }
 }
 

@@ -197,8 +197,8 @@ impl Engine {
     ) -> io::Result<u64> {
         self.scanner
             .scan_stream_threads(reader, STREAM_CHUNK, self.stream_threads, |sm| {
-                let finding = self.finding(&sm.found, origin.clone(), sm.line, &sm.bytes);
-                let secret = show_secrets.then(|| String::from_utf8_lossy(&sm.bytes).into_owned());
+                let finding = self.finding(&sm.found, origin.clone(), sm.line, sm.bytes);
+                let secret = show_secrets.then(|| String::from_utf8_lossy(sm.bytes).into_owned());
                 each(Scanned { finding, secret });
             })
     }

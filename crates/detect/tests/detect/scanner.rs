@@ -204,7 +204,7 @@ fn streaming_finds_matches_across_chunk_borders() {
             .scan_stream_threads(text.as_bytes(), chunk, threads, |sm| {
                 let line = text[..sm.found.start].matches('\n').count() + 1;
                 assert_eq!(sm.line, line, "line of match at {}", sm.found.start);
-                assert_eq!(sm.bytes, text.as_bytes()[sm.found.start..sm.found.end]);
+                assert_eq!(sm.bytes, &text.as_bytes()[sm.found.start..sm.found.end]);
                 streamed.push(sm.found);
             })
             .unwrap();
