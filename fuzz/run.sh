@@ -28,6 +28,7 @@ seed email message.eml
 seed ooxml
 seed odf
 seed tar_gzip
+seed detect latin1.txt utf16.txt
 failed=0
 for target in $(cargo fuzz list); do
     log="$(mktemp)"
