@@ -5,13 +5,14 @@ use std::io::Write;
 use anyhow::Result;
 use leakwall_detect::Scanner;
 use leakwall_engine::Scanned;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::args::Format;
 
-/// A finding as printed in JSON: masked unless `--show-secrets`.
-#[derive(Serialize)]
+/// A finding as printed in JSON: masked unless `--show-secrets` (the reference for
+/// [`write_json`]).
+#[cfg(test)]
+#[derive(serde::Serialize)]
 struct JsonFinding<'a> {
     detector: &'a str,
     category: &'a str,
@@ -34,6 +35,58 @@ fn shown(s: &Scanned) -> &str {
     s.secret.as_deref().unwrap_or(&s.finding.masked)
 }
 
+/// Writes a finding as [`JsonFinding`] would serialize, without serde's per-byte escaping
+/// of strings that need none (ids, categories, most paths and masked matches).
+fn write_json(out: &mut impl Write, s: &Scanned) -> Result<()> {
+    let f = &s.finding;
+    out.write_all(b"{\"detector\":")?;
+    json_str(out, &f.detector)?;
+    out.write_all(b",\"category\":")?;
+    json_str(out, f.category.as_str())?;
+    out.write_all(b",\"confidence\":")?;
+    serde_json::to_writer(&mut *out, &((f.confidence * 100.0).round() / 100.0))?;
+    out.write_all(b",\"path\":")?;
+    json_str(out, &f.origin.path)?;
+    if let Some(member) = &f.origin.member {
+        out.write_all(b",\"member\":")?;
+        json_str(out, member)?;
+    }
+    if let Some(page) = f.origin.page {
+        out.write_all(b",\"page\":")?;
+        serde_json::to_writer(&mut *out, &page)?;
+    }
+    if let Some(sheet) = &f.origin.sheet {
+        out.write_all(b",\"sheet\":")?;
+        json_str(out, sheet)?;
+    }
+    for (key, value) in [
+        (&b",\"start\":"[..], f.start),
+        (b",\"end\":", f.end),
+        (b",\"line\":", f.line),
+    ] {
+        out.write_all(key)?;
+        serde_json::to_writer(&mut *out, &value)?;
+    }
+    out.write_all(b",\"match\":")?;
+    json_str(out, shown(s))?;
+    out.write_all(b"}")?;
+    Ok(())
+}
+
+/// A JSON string: written as is when nothing in it needs escaping.
+fn json_str(out: &mut impl Write, text: &str) -> Result<()> {
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.write_all(b"\"")?;
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\"")?;
+    } else {
+        serde_json::to_writer(&mut *out, text)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
 fn json_finding(s: &Scanned) -> JsonFinding<'_> {
     let f = &s.finding;
     JsonFinding {
@@ -100,7 +153,7 @@ impl<W: Write> Sink<W> {
             Format::Text => write_text(&mut self.out, s)?,
             Format::Json => {
                 self.out.write_all(sep)?;
-                serde_json::to_writer(&mut self.out, &json_finding(s))?;
+                write_json(&mut self.out, s)?;
             }
             Format::Sarif => {
                 self.out.write_all(sep)?;
@@ -221,7 +274,52 @@ fn uri_reference(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::uri_reference;
+    use leakwall_core::{Category, Finding, Origin};
+    use leakwall_engine::Scanned;
+
+    use super::{json_finding, uri_reference, write_json};
+
+    fn scanned(path: &str, member: Option<&str>, masked: &str) -> Scanned {
+        let mut origin = Origin::path(path);
+        origin.member = member.map(str::to_string);
+        origin.page = Some(2);
+        let finding = Finding {
+            detector: "credit_card".into(),
+            category: Category::Financial,
+            confidence: 0.8500001,
+            origin,
+            start: 3,
+            end: 22,
+            line: 7,
+            masked: masked.into(),
+        };
+        Scanned {
+            finding,
+            secret: None,
+        }
+    }
+
+    #[test]
+    fn the_fast_json_writer_matches_serde() {
+        for (path, member, masked) in [
+            ("a.txt", None, "41**11"),
+            (
+                "dir/we\"ird\\name\n.txt",
+                Some("in\tner.zip!x"),
+                "\"quoted\" \u{1}",
+            ),
+            ("ünïcode.txt", Some("m"), "pä**öd"),
+        ] {
+            let s = scanned(path, member, masked);
+            let mut fast = Vec::new();
+            write_json(&mut fast, &s).unwrap();
+            let reference = serde_json::to_vec(&json_finding(&s)).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(reference).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn paths_become_uri_references() {
