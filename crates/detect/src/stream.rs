@@ -4,6 +4,7 @@
 //! a match that crosses a chunk border is found whole: a match is reported by the scan in
 //! which it starts before the "commit line" `OVERLAP` bytes short of the buffer's end, and
 //! every match is shorter than `OVERLAP`, so it is always complete in that scan.
+#![deny(clippy::indexing_slicing)]
 
 use std::io::{self, Read};
 
@@ -69,9 +70,9 @@ impl Scanner {
                     if abs < committed || m.start >= window.commit {
                         continue;
                     }
-                    line += newlines(&window.bytes[counted..m.start]);
+                    line += newlines(window.bytes.get(counted..m.start).unwrap_or(&[]));
                     counted = m.start;
-                    let bytes = &window.bytes[m.start..m.end];
+                    let bytes = window.bytes.get(m.start..m.end).unwrap_or(&[]);
                     let end = (window.base + m.end as u64) as usize;
                     let found = Match {
                         start: abs as usize,
@@ -84,7 +85,7 @@ impl Scanner {
                     return Ok(window.base + window.bytes.len() as u64);
                 }
                 committed = window.base + window.commit as u64;
-                let kept = &window.bytes[..window.keep_from];
+                let kept = window.bytes.get(..window.keep_from).unwrap_or(&[]);
                 line_at_base += memchr::memchr_iter(b'\n', kept).count();
             }
         }
@@ -144,7 +145,7 @@ impl Windows {
             bytes.len().saturating_sub(OVERLAP)
         };
         let keep_from = commit.saturating_sub(LOOKBEHIND);
-        self.carry = bytes[keep_from..].to_vec();
+        self.carry = bytes.get(keep_from..).unwrap_or(&[]).to_vec();
         let base = self.base;
         self.base += keep_from as u64;
         Ok(Window {
@@ -171,10 +172,10 @@ fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, target: usize) -> io::Result
     let mut len = buf.len();
     buf.resize(target, 0);
     let result = loop {
-        if len >= target {
+        let Some(rest) = buf.get_mut(len..target).filter(|r| !r.is_empty()) else {
             break Ok(false);
-        }
-        match reader.read(&mut buf[len..]) {
+        };
+        match reader.read(rest) {
             Ok(0) => break Ok(true),
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

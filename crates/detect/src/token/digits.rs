@@ -20,30 +20,59 @@ struct Group {
 }
 
 impl Group {
+    /// Appends a run ending at `end`, `len` digits long, after separator `sep` (0: none).
+    fn push(&mut self, end: usize, len: usize, sep: u8) {
+        let k = self.runs;
+        if let (Some(e), Some(l), Some(s)) = (
+            self.ends.get_mut(k),
+            self.lens.get_mut(k),
+            self.seps.get_mut(k),
+        ) {
+            (*e, *l, *s) = (end, len, sep);
+            self.runs += 1;
+        }
+    }
+
+    /// End of run `k` (the group's start for runs before the first).
+    fn end_of(&self, k: usize) -> usize {
+        self.ends.get(k).copied().unwrap_or(self.start)
+    }
+
+    /// Start of run `k`.
+    fn start_of(&self, k: usize) -> usize {
+        match k.checked_sub(1) {
+            Some(prev) => self.end_of(prev) + 1,
+            None => self.start,
+        }
+    }
+
     fn end(&self) -> usize {
-        self.ends[self.runs - 1]
+        self.end_of(self.runs.wrapping_sub(1))
     }
 
     fn lens(&self) -> &[usize] {
-        &self.lens[..self.runs]
+        self.lens.get(..self.runs).unwrap_or(&[])
     }
 
     /// Separators between runs (empty for one run).
     fn seps(&self) -> &[u8] {
-        &self.seps[1..self.runs]
+        self.seps.get(1..self.runs).unwrap_or(&[])
     }
 
     /// The group of runs `j..`, starting after the separator before run `j`.
     fn suffix(&self, j: usize) -> Group {
         let mut g = Group {
-            start: self.ends[j - 1] + 1,
-            runs: self.runs - j,
+            start: self.start_of(j),
             ..Group::default()
         };
-        for k in j..self.runs {
-            g.ends[k - j] = self.ends[k];
-            g.lens[k - j] = self.lens[k];
-            g.seps[k - j] = if k == j { 0 } else { self.seps[k] };
+        let runs = self
+            .ends
+            .iter()
+            .zip(&self.lens)
+            .zip(&self.seps)
+            .take(self.runs);
+        for (k, ((&end, &len), &sep)) in runs.enumerate().skip(j) {
+            g.push(end, len, if k == j { 0 } else { sep });
         }
         g
     }
@@ -69,12 +98,10 @@ impl Sweep<'_, '_> {
             ..Group::default()
         };
         let mut q = p;
+        let mut sep_before = 0;
         loop {
             let r = digit_end(hay, q);
-            let k = g.runs;
-            g.ends[k] = r;
-            g.lens[k] = r - q;
-            g.runs += 1;
+            g.push(r, r - q, sep_before);
             let sep = self.byte(r);
             if g.runs == MAX_RUNS || !matches!(sep, b' ' | b'-' | b'.' | b'/') {
                 break;
@@ -82,7 +109,7 @@ impl Sweep<'_, '_> {
             if !self.byte(r + 1).is_ascii_digit() || is_alnum(self.byte(digit_end(hay, r + 1))) {
                 break;
             }
-            g.seps[g.runs] = sep;
+            sep_before = sep;
             q = r + 1;
         }
         let before = self.out.len();
@@ -91,7 +118,7 @@ impl Sweep<'_, '_> {
             // Spaces also join unrelated numbers (`port 8080 10.0.0.1`): try what follows
             // each space on its own.
             for j in 1..g.runs {
-                if g.seps[j] == b' ' {
+                if g.seps.get(j) == Some(&b' ') {
                     self.parse_group(&g.suffix(j));
                     if self.out.len() > before {
                         break;
@@ -126,15 +153,14 @@ impl Sweep<'_, '_> {
     fn collect<'b>(&self, g: &Group, runs: usize, buf: &'b mut [u8; 24]) -> &'b [u8] {
         let mut n = 0;
         for k in 0..runs {
-            let start = if k == 0 { g.start } else { g.ends[k - 1] + 1 };
-            for &b in self.hay.get(start..g.ends[k]).unwrap_or(&[]) {
+            for &b in self.hay.get(g.start_of(k)..g.end_of(k)).unwrap_or(&[]) {
                 if let Some(slot) = buf.get_mut(n) {
                     *slot = b;
                     n += 1;
                 }
             }
         }
-        &buf[..n.min(24)]
+        buf.get(..n).unwrap_or(&[])
     }
 
     /// Payment cards: plain, or in groups of four (the last shorter), or Amex/Diners 4-6-5/4-6-4.
@@ -144,18 +170,18 @@ impl Sweep<'_, '_> {
         }
         let lens = g.lens();
         let mut total = 0;
-        for k in 0..g.runs {
-            total += lens[k];
+        for (k, len) in lens.iter().enumerate() {
+            total += len;
             if total > 19 {
                 return;
             }
-            if total < 12 || !card_shape(&lens[..=k]) {
+            if total < 12 || !card_shape(lens.get(..=k).unwrap_or(&[])) {
                 continue;
             }
             let mut buf = [0u8; 24];
             let digits = self.collect(g, k + 1, &mut buf);
             if validate::luhn(digits) && validate::card_issuer(digits).is_some() {
-                self.emit(TokenKind::Card, g.start, g.ends[k], 0.0);
+                self.emit(TokenKind::Card, g.start, g.end_of(k), 0.0);
                 return;
             }
         }
@@ -254,14 +280,12 @@ impl Sweep<'_, '_> {
         if !g.uniform_seps(b".") || g.lens().iter().any(|&l| l > 3) {
             return;
         }
-        let mut start = g.start;
         for k in 0..4 {
-            let part = self.hay.get(start..g.ends[k]).unwrap_or(&[]);
+            let part = self.hay.get(g.start_of(k)..g.end_of(k)).unwrap_or(&[]);
             let value = part.iter().fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
             if value > 255 || (part.len() > 1 && part.first() == Some(&b'0')) {
                 return;
             }
-            start = g.ends[k] + 1;
         }
         self.emit(TokenKind::Ipv4, g.start, g.end(), 0.0);
     }

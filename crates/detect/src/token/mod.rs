@@ -5,6 +5,7 @@
 //! cheap: a word-at-a-time (SWAR) search skips bytes that are neither digits nor `@`, every
 //! token is visited once, and a parser looks at a token only when its digit count and shape
 //! can fit (a 9-digit group may be an SSN, never a card).
+#![deny(clippy::indexing_slicing)]
 
 mod digits;
 mod net;
@@ -223,6 +224,7 @@ pub(crate) fn sweep(hay: &[u8], on: Enabled, out: &mut Vec<Hit>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

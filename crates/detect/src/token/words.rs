@@ -52,11 +52,11 @@ impl Sweep<'_, '_> {
             if n + part.len() > compact.len() || part.iter().any(u8::is_ascii_lowercase) {
                 break;
             }
-            for &b in part {
-                compact[n] = b;
-                n += 1;
+            for (slot, &b) in compact.iter_mut().skip(n).zip(part) {
+                *slot = b;
             }
-            if n >= 15 && validate::iban(&compact[..n]) {
+            n += part.len();
+            if n >= 15 && validate::iban(compact.get(..n).unwrap_or(&[])) {
                 best = Some(end);
             }
             // The next group: one space, then up to four alphanumerics.
