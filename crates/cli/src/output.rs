@@ -35,7 +35,7 @@ fn shown(s: &Scanned) -> &str {
     s.secret.as_deref().unwrap_or(&s.finding.masked)
 }
 
-/// Writes a finding as [`JsonFinding`] would serialize, without serde's per-byte escaping
+/// Writes a finding as `JsonFinding` would serialize, without serde's per-byte escaping
 /// of strings that need none (ids, categories, most paths and masked matches).
 fn write_json(out: &mut impl Write, s: &Scanned) -> Result<()> {
     let f = &s.finding;
@@ -287,7 +287,7 @@ mod tests {
             detector: "credit_card".into(),
             category: Category::Financial,
             confidence: 0.8500001,
-            origin,
+            origin: origin.into(),
             start: 3,
             end: 22,
             line: 7,

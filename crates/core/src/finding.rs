@@ -1,5 +1,7 @@
 //! Findings: what a detector found, as a span with a confidence.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::segment::Origin;
@@ -33,15 +35,15 @@ impl Category {
 /// One finding in one segment. Holds a masked excerpt only, never the matched text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// Id of the detector that found it, e.g. `credit_card`.
-    pub detector: String,
+    /// Id of the detector that found it, e.g. `credit_card` (shared: findings are many).
+    pub detector: Arc<str>,
     /// The detector's category.
     pub category: Category,
     /// Confidence in `[0, 1]` after validators and context words.
     pub confidence: f32,
-    /// Where the segment came from.
+    /// Where the segment came from (shared by every finding of the segment).
     #[serde(flatten)]
-    pub origin: Origin,
+    pub origin: Arc<Origin>,
     /// Byte offset of the match start in the segment's text.
     pub start: usize,
     /// Byte offset one past the match end.

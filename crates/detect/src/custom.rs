@@ -122,7 +122,7 @@ impl CustomDetectorConfig {
             },
         };
         Ok(Detector {
-            id: id.clone(),
+            id: std::sync::Arc::from(id.as_str()),
             category: self.category,
             confidence: self.confidence,
             description: self.description.clone(),

@@ -1,5 +1,7 @@
 //! The runtime detector: a built-in [`Spec`] or a custom YAML entry, with its regex compiled.
 
+use std::sync::Arc;
+
 use leakwall_core::Category;
 use regex_automata::{meta, util::syntax};
 
@@ -10,7 +12,7 @@ use crate::spec::{Check, Spec, Trigger};
 /// A detector ready to run.
 #[derive(Debug, Clone)]
 pub struct Detector {
-    pub(crate) id: String,
+    pub(crate) id: Arc<str>,
     pub(crate) category: Category,
     pub(crate) confidence: f32,
     pub(crate) description: String,
@@ -31,6 +33,11 @@ impl Detector {
     /// Stable id, e.g. `credit_card`.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The id, shared (cheap to clone into every finding).
+    pub fn shared_id(&self) -> Arc<str> {
+        Arc::clone(&self.id)
     }
 
     /// Category of the data it finds.
@@ -74,7 +81,7 @@ impl Detector {
             _ => Some(compile(spec.id, spec.pattern, false)?),
         };
         Ok(Detector {
-            id: spec.id.to_string(),
+            id: Arc::from(spec.id),
             category: spec.category,
             confidence: spec.confidence,
             description: spec.description.to_string(),

@@ -15,6 +15,7 @@
 mod report;
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use leakwall_core::{mask, Category, Finding, Origin, Segment};
 use leakwall_detect::{Match, Scanner};
@@ -142,10 +143,11 @@ impl Engine {
         let text = segment.text.as_bytes();
         let mut line = 1;
         let mut counted = 0;
+        let origin = Arc::new(segment.origin.clone());
         for m in self.scanner.scan(text) {
             line += memchr::memchr_iter(b'\n', &text[counted..m.start]).count();
             counted = m.start;
-            let finding = self.finding(&m, segment.origin.clone(), line, &text[m.start..m.end]);
+            let finding = self.finding(&m, &origin, line, &text[m.start..m.end]);
             let secret = show_secrets.then(|| String::from_utf8_lossy(&text[m.start..m.end]));
             each(Scanned {
                 finding,
@@ -195,21 +197,22 @@ impl Engine {
         show_secrets: bool,
         each: &mut dyn FnMut(Scanned),
     ) -> io::Result<u64> {
+        let origin = Arc::new(origin);
         self.scanner
             .scan_stream_threads(reader, STREAM_CHUNK, self.stream_threads, |sm| {
-                let finding = self.finding(&sm.found, origin.clone(), sm.line, sm.bytes);
+                let finding = self.finding(&sm.found, &origin, sm.line, sm.bytes);
                 let secret = show_secrets.then(|| String::from_utf8_lossy(sm.bytes).into_owned());
                 each(Scanned { finding, secret });
             })
     }
 
-    fn finding(&self, m: &Match, origin: Origin, line: usize, raw: &[u8]) -> Finding {
+    fn finding(&self, m: &Match, origin: &Arc<Origin>, line: usize, raw: &[u8]) -> Finding {
         let d = self.scanner.detector(m);
         Finding {
-            detector: d.id().to_string(),
+            detector: d.shared_id(),
             category: d.category(),
             confidence: m.confidence,
-            origin,
+            origin: Arc::clone(origin),
             start: m.start,
             end: m.end,
             line,
@@ -245,10 +248,10 @@ impl Read for Pieces<'_> {
 
 fn pseudo(detector: &str, origin: Origin, masked: String) -> Finding {
     Finding {
-        detector: detector.to_string(),
+        detector: Arc::from(detector),
         category: Category::Content,
         confidence: 1.0,
-        origin,
+        origin: Arc::new(origin),
         start: 0,
         end: 0,
         line: 0,

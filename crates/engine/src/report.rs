@@ -30,6 +30,6 @@ impl ScanReport {
     pub fn has_unscannable(&self) -> bool {
         self.findings
             .iter()
-            .any(|s| s.finding.detector == crate::UNSCANNABLE)
+            .any(|s| &*s.finding.detector == crate::UNSCANNABLE)
     }
 }

@@ -35,7 +35,7 @@ fn scan_read(engine: &Engine, name: &str, bytes: &[u8], show_secrets: bool) -> V
 fn of<'a>(found: &'a [Scanned], detector: &str) -> Vec<&'a Scanned> {
     found
         .iter()
-        .filter(|s| s.finding.detector == detector)
+        .filter(|s| &*s.finding.detector == detector)
         .collect()
 }
 
@@ -55,7 +55,7 @@ fn docx_findings_name_the_file_and_the_line() {
     let cards = of(&report.findings, "credit_card");
     assert_eq!(cards.len(), 1, "{:#?}", report.findings);
     let card = &cards[0].finding;
-    assert_eq!(card.origin, Origin::path("letter.docx"));
+    assert_eq!(*card.origin, Origin::path("letter.docx"));
     assert_eq!(card.line, 2);
     assert!(!of(&report.findings, "email").is_empty());
     assert_eq!(report.bytes, fixture("letter.docx").len() as u64);
@@ -120,7 +120,7 @@ fn scan_read_reports_non_text_over_the_input_limit() {
     let engine = Engine::new(Scanner::builtin(), limits);
     let found = scan_read(&engine, "letter.docx", &fixture("letter.docx"), false);
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0].finding.detector, UNSCANNABLE);
+    assert_eq!(&*found[0].finding.detector, UNSCANNABLE);
     assert!(found[0].finding.masked.starts_with("too_large"));
 }
 
