@@ -16,45 +16,109 @@ const CONTEXT_AFTER: usize = 24;
 /// How much a context word raises confidence.
 pub(crate) const HOTWORD_BOOST: f32 = 0.25;
 
-impl Scanner {
-    /// Confirms a literal or keyword candidate at `pos` for detector `index`.
-    pub(crate) fn confirm(&self, index: usize, hay: &[u8], pos: usize, out: &mut Vec<Match>) {
-        let Some(d) = self.detectors.get(index) else {
-            return;
-        };
-        let Some(regex) = &d.regex else { return };
-        let (start, end, must_contain) = match &d.trigger {
-            Trigger::Literals { back, max_len, .. } => (
-                pos.saturating_sub(*back),
-                pos.saturating_add(*max_len),
-                Some(pos),
-            ),
-            Trigger::Context { back, window, .. } => {
-                (pos.saturating_sub(*back), pos.saturating_add(*window), None)
+/// Where a detector's match may lie relative to its candidates.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    /// A literal trigger: the match holds the literal's position, starts at most `.0` bytes
+    /// before it and ends at most `.1` bytes after it.
+    Contains(usize, usize),
+    /// A keyword trigger: the match lies within `.0` bytes before and `.1` bytes after it.
+    Near(usize, usize),
+}
+
+impl Reach {
+    fn bounds(self) -> (usize, usize) {
+        match self {
+            Reach::Contains(back, ahead) | Reach::Near(back, ahead) => (back, ahead),
+        }
+    }
+
+    /// Whether a match `[start, end)` belongs to one of the sorted candidate `positions`.
+    fn belongs(self, start: usize, end: usize, positions: &[usize]) -> bool {
+        match self {
+            Reach::Contains(..) => {
+                let k = positions.partition_point(|&p| p < start);
+                positions.get(k).is_some_and(|&p| p < end)
             }
-            Trigger::Token(_) | Trigger::Fallback => return,
-        };
-        let end = end.min(hay.len());
-        if start >= end {
+            Reach::Near(back, ahead) => {
+                let k = positions.partition_point(|&p| p.saturating_add(ahead) < end);
+                positions
+                    .get(k)
+                    .is_some_and(|&p| p.saturating_sub(back) <= start)
+            }
+        }
+    }
+}
+
+impl Scanner {
+    /// Confirms literal and keyword candidates `(detector, position)`. The windows of one
+    /// detector's candidates are merged and each merged range is searched once, so a flood of
+    /// candidates (`eyJeyJeyJ…`) costs one pass, not one window per candidate.
+    pub(crate) fn confirm_all(
+        &self,
+        hay: &[u8],
+        candidates: &mut [(usize, usize)],
+        out: &mut Vec<Match>,
+    ) {
+        candidates.sort_unstable();
+        for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(index, _)) = group.first() else {
+                continue;
+            };
+            let Some(d) = self.detectors.get(index) else {
+                continue;
+            };
+            let reach = match &d.trigger {
+                Trigger::Literals { back, max_len, .. } => Reach::Contains(*back, *max_len),
+                Trigger::Context { back, window, .. } => Reach::Near(*back, *window),
+                Trigger::Token(_) | Trigger::Fallback => continue,
+            };
+            let positions: Vec<usize> = group.iter().map(|&(_, p)| p).collect();
+            let (back, ahead) = reach.bounds();
+            let mut i = 0;
+            while let Some(&first) = positions.get(i) {
+                let mut end = first.saturating_add(ahead);
+                let mut j = i + 1;
+                while let Some(&p) = positions.get(j) {
+                    if p.saturating_sub(back) > end {
+                        break;
+                    }
+                    end = end.max(p.saturating_add(ahead));
+                    j += 1;
+                }
+                let members = positions.get(i..j).unwrap_or(&[]);
+                let range = first.saturating_sub(back)..end.min(hay.len());
+                self.confirm_range(index, d, hay, range, members, reach, out);
+                i = j;
+            }
+        }
+    }
+
+    /// Searches one merged range and accepts the matches that belong to a candidate.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm_range(
+        &self,
+        index: usize,
+        d: &Detector,
+        hay: &[u8],
+        range: std::ops::Range<usize>,
+        members: &[usize],
+        reach: Reach,
+        out: &mut Vec<Match>,
+    ) {
+        let Some(regex) = &d.regex else { return };
+        if range.start >= range.end {
             return;
         }
-        let input = Input::new(hay).range(start..end);
-        for found in regex.captures_iter(input.clone()) {
+        #[cfg(test)]
+        tests::RANGES.with(|n| n.set(n.get() + 1));
+        for found in regex.captures_iter(Input::new(hay).range(range)) {
             let Some(whole) = found.get_match() else {
                 continue;
             };
-            if let Some(p) = must_contain {
-                if whole.start() > p {
-                    break;
-                }
-                if whole.end() <= p {
-                    continue;
-                }
-            }
-            let span = found.get_group(1).unwrap_or(whole.span());
-            self.accept(index, d, hay, span.start, span.end, out);
-            if must_contain.is_some() {
-                break;
+            if reach.belongs(whole.start(), whole.end(), members) {
+                let span = found.get_group(1).unwrap_or(whole.span());
+                self.accept(index, d, hay, span.start, span.end, out);
             }
         }
     }
@@ -243,7 +307,35 @@ impl HotWords {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use super::HotWords;
+    use crate::Scanner;
+
+    thread_local! {
+        /// Merged candidate ranges searched on this thread.
+        pub(super) static RANGES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[test]
+    fn regression_a_flood_of_candidates_is_one_search_not_one_per_candidate() {
+        let scanner = Scanner::builtin();
+        let flood = "eyJ".repeat(20_000);
+        RANGES.with(|n| n.set(0));
+        assert!(scanner.scan(flood.as_bytes()).is_empty());
+        let searched = RANGES.with(Cell::get);
+        assert!(
+            searched <= 2,
+            "{searched} range searches for one run of candidates"
+        );
+        let jwt = "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl";
+        let hits = scanner.scan(format!("{jwt} and again {jwt}").as_bytes());
+        let jwts = hits
+            .iter()
+            .filter(|m| scanner.detector(m).id() == "jwt")
+            .count();
+        assert_eq!(jwts, 2, "each token of a merged range is still found");
+    }
 
     #[test]
     fn context_words_match_at_word_starts_in_any_case() {

@@ -223,11 +223,13 @@ impl Scanner {
             }
         }
         if let Some(literals) = &self.literals {
+            let mut candidates = Vec::new();
             literals.each(hay, |lit, at| {
                 for &(index, offset) in &self.targets[lit].detectors {
-                    self.confirm(index, hay, at + offset, out);
+                    candidates.push((index, at + offset));
                 }
             });
+            self.confirm_all(hay, &mut candidates, out);
         }
         if let Some((regex, indices)) = &self.fallback {
             for m in regex.find_iter(hay) {

@@ -129,7 +129,7 @@ pub fn specs() -> Vec<Spec> {
         Spec {
             description: "PEM and OpenSSH private keys (RSA, EC, DSA, PKCS#8, encrypted, PGP)",
             ..cred("private_key", 0.95,
-                r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?)",
+                r"(-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?:[A-Za-z0-9+/=\s:,.]|-[A-Za-z0-9+/=\s:,.])*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?)",
                 literals(&["PRIVATE KEY"], 40, 8100))
         },
         Spec {
