@@ -1,5 +1,7 @@
 //! Inputs: stdin, directories, threads, filters, configuration, large and nested text.
 
+use std::process::Command;
+
 use crate::support::*;
 
 #[test]
@@ -189,4 +191,36 @@ fn small_tar_member_is_scanned() {
         (&card["member"], &card["line"]),
         (&"s.txt".into(), &2.into())
     );
+}
+
+#[test]
+fn a_directory_scan_shows_progress_on_a_terminal_and_not_in_a_pipe() {
+    let dir = tempdir();
+    let line = format!("{CARD} {EMAIL} order 12345678\n");
+    for i in 0..150 {
+        write(
+            &dir.path().join("many"),
+            &format!("f{i}.log"),
+            line.repeat(500),
+        );
+    }
+    let piped = run(dir.path(), &["scan", "--format", "json", "many"]);
+    assert!(!piped.stderr.contains("scanning"), "{}", piped.stderr);
+    let shown = on_a_terminal(dir.path(), "scan --format json many");
+    assert!(shown.contains("scanning"), "no progress bar in: {shown:?}");
+    assert!(shown.contains("/150 files"), "{shown:?}");
+    let quiet = on_a_terminal(dir.path(), "scan --format json --no-progress many");
+    assert!(!quiet.contains("scanning"), "{quiet:?}");
+}
+
+/// Runs `leakwall ARGS > /dev/null` with a terminal as standard error (`script` from
+/// util-linux) and returns what was drawn on it.
+fn on_a_terminal(dir: &std::path::Path, args: &str) -> String {
+    let command = format!("'{}' {args} > /dev/null", env!("CARGO_BIN_EXE_leakwall"));
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .output()
+        .expect("script (util-linux) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
