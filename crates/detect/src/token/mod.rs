@@ -112,6 +112,11 @@ impl<'h, 'o> Sweep<'h, 'o> {
         if self.lone_short_number(p, run_end) {
             return run_end;
         }
+        if run_end - p == 4 {
+            if let Some(end) = timestamp_end(hay, p) {
+                return end;
+            }
+        }
         let end = self.group(p);
         self.hexcolon(p, run_end);
         end.max(p + 1)
@@ -194,6 +199,49 @@ fn next_interesting(hay: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     hay.len()
+}
+
+/// The end of an ISO 8601 date or timestamp starting at `p` (`2024-05-16`,
+/// `2024-05-16T23:49:11.009Z`, `2024-03-25 14:55:22+01:00`), which no detector reads as a
+/// token: log lines start with one, and skipping it whole saves a group, a word and the
+/// colons of the time. Dates of birth are found from their context words, not here.
+fn timestamp_end(hay: &[u8], p: usize) -> Option<usize> {
+    let digits = |at: usize, n: usize| {
+        hay.get(at..at + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let byte = |at: usize| hay.get(at).copied().unwrap_or(0);
+    let date = digits(p, 4)
+        && byte(p + 4) == b'-'
+        && digits(p + 5, 2)
+        && byte(p + 7) == b'-'
+        && digits(p + 8, 2);
+    if !date {
+        return None;
+    }
+    let mut end = p + 10;
+    let time = matches!(byte(end), b'T' | b' ') && digits(end + 1, 2) && byte(end + 3) == b':';
+    if time && digits(end + 4, 2) {
+        end += 6;
+        if byte(end) == b':' && digits(end + 1, 2) {
+            end += 3;
+            if matches!(byte(end), b'.' | b',') && byte(end + 1).is_ascii_digit() {
+                end = digit_end(hay, end + 1);
+            }
+        }
+        if byte(end) == b'Z' {
+            end += 1;
+        } else if matches!(byte(end), b'+' | b'-') && digits(end + 1, 2) {
+            end += 3;
+            if byte(end) == b':' && digits(end + 1, 2) {
+                end += 3;
+            } else if digits(end, 2) {
+                end += 2;
+            }
+        }
+    }
+    // Glued to more digits or letters, it is something else (an id, a version).
+    (!is_alnum(byte(end))).then_some(end)
 }
 
 #[inline]
@@ -282,6 +330,34 @@ mod tests {
             let found = kinds(&text);
             assert_eq!(found.len(), 4, "pad {pad}: {found:?}");
         }
+    }
+
+    #[test]
+    fn timestamps_are_skipped_whole_and_only_timestamps() {
+        for (text, len) in [
+            ("2024-05-16T23:49:11.009Z rest", 24),
+            ("2024-03-25 14:55:22] x", 19),
+            ("2024-03-25 14:55:22+01:00 x", 25),
+            ("2024-03-25 14:55 x", 16),
+            ("2024-03-25 x", 10),
+        ] {
+            assert_eq!(timestamp_end(text.as_bytes(), 0), Some(len), "{text}");
+        }
+        for text in [
+            "2024-05-1",
+            "2024-05-16T",
+            "2024-05-16x",
+            "4111-1111-1111",
+            "2024-05-16123",
+        ] {
+            let end = timestamp_end(text.as_bytes(), 0);
+            assert!(
+                end.is_none() || text.as_bytes().get(end.unwrap_or(0)).is_none(),
+                "{text}"
+            );
+        }
+        let found = kinds("2024-05-16T23:49:11.009Z client 10.1.2.3 mail a@corp.io");
+        assert_eq!(found.len(), 2, "{found:?}");
     }
 
     #[test]
