@@ -100,22 +100,31 @@ impl<'h, 'o> Sweep<'h, 'o> {
         if p > 0 && is_alnum(self.byte(p - 1)) {
             let s = word_start(hay, p, floor);
             let e = word_end(hay, p);
+            if let Some(end) = uuid_end(hay, s, e) {
+                return end;
+            }
             self.word_token(s, e);
             return e;
         }
         let run_end = digit_end(hay, p);
         if is_alnum(self.byte(run_end)) {
             let e = word_end(hay, run_end);
+            if let Some(end) = uuid_end(hay, p, e) {
+                return end;
+            }
             self.word_token(p, e);
             return e;
         }
         if self.lone_short_number(p, run_end) {
             return run_end;
         }
-        if run_end - p == 4 {
-            if let Some(end) = timestamp_end(hay, p) {
-                return end;
-            }
+        let skip = match run_end - p {
+            4 => timestamp_end(hay, p),
+            8 => uuid_end(hay, p, run_end),
+            _ => None,
+        };
+        if let Some(end) = skip {
+            return end;
         }
         let end = self.group(p);
         self.hexcolon(p, run_end);
@@ -244,6 +253,29 @@ fn timestamp_end(hay: &[u8], p: usize) -> Option<usize> {
     (!is_alnum(byte(end))).then_some(end)
 }
 
+/// The end of a UUID whose first group is the word `[s, e)` (`9d6ed198-31d8-4d7d-…`): its
+/// five hex groups are skipped whole (and a 12-digit last group is not read as a card).
+fn uuid_end(hay: &[u8], s: usize, e: usize) -> Option<usize> {
+    if e - s != 8 {
+        return None;
+    }
+    let mut at = s;
+    for (i, len) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+        if i > 0 {
+            if hay.get(at) != Some(&b'-') {
+                return None;
+            }
+            at += 1;
+        }
+        let group = hay.get(at..at + len)?;
+        if !group.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        at += len;
+    }
+    (!hay.get(at).is_some_and(|&b| is_alnum(b) || b == b'-')).then_some(at)
+}
+
 #[inline]
 pub(crate) fn is_alnum(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -358,6 +390,22 @@ mod tests {
         }
         let found = kinds("2024-05-16T23:49:11.009Z client 10.1.2.3 mail a@corp.io");
         assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn uuids_are_skipped_whole() {
+        let text = b"id=9d6ed198-31d8-4d7d-b96e-e0a78bfdcb5e ok";
+        assert_eq!(uuid_end(text, 3, 11), Some(39));
+        assert_eq!(uuid_end(b"9d6ed198-31d8", 0, 8), None);
+        assert_eq!(
+            uuid_end(b"9d6ed198-31d8-4d7d-b96e-e0a78bfdcb5eff", 0, 8),
+            None
+        );
+        let card_like = "trace 12345678-1234-1234-1234-401288888881 client 10.1.2.3";
+        assert_eq!(
+            kinds(card_like),
+            vec![(TokenKind::Ipv4, "10.1.2.3".to_string())]
+        );
     }
 
     #[test]
