@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use leakwall_core::Category;
 use regex_automata::meta;
 
 use crate::catalog;
@@ -74,6 +73,7 @@ impl ScannerConfig {
             )));
         }
         let specs = catalog::builtin();
+        let builtin_ids: Vec<&'static str> = specs.iter().map(|s| s.id).collect();
         let wanted = |id: &str| {
             self.only
                 .as_ref()
@@ -81,8 +81,8 @@ impl ScannerConfig {
         };
         if let Some(only) = &self.only {
             for id in only {
-                let known = specs.iter().any(|s| s.id == id.as_str())
-                    || self.custom.iter().any(|c| &c.id == id);
+                let known =
+                    builtin_ids.contains(&id.as_str()) || self.custom.iter().any(|c| &c.id == id);
                 if !known {
                     return Err(Error::UnknownDetector(id.clone()));
                 }
@@ -95,7 +95,7 @@ impl ScannerConfig {
             }
         }
         for custom in &self.custom {
-            if catalog::builtin().iter().any(|s| s.id == custom.id)
+            if builtin_ids.contains(&custom.id.as_str())
                 || self.custom.iter().filter(|c| c.id == custom.id).count() > 1
             {
                 return Err(Error::InvalidConfig(format!(
@@ -187,11 +187,6 @@ impl Scanner {
     /// The detector of a match.
     pub fn detector(&self, m: &Match) -> &Detector {
         &self.detectors[m.detector]
-    }
-
-    /// The category of a match's detector.
-    pub fn category(&self, m: &Match) -> Category {
-        self.detectors[m.detector].category
     }
 
     /// Scans `hay` in one go; matches are sorted by start and deduplicated.

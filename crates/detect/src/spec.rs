@@ -56,13 +56,11 @@ pub enum TokenKind {
     Bitcoin,
     Ethereum,
     Twilio,
-    Mailchimp,
-    Telegram,
 }
 
 impl TokenKind {
     /// Number of kinds, for tables indexed by kind.
-    pub const COUNT: usize = 17;
+    pub const COUNT: usize = 15;
 }
 
 /// What a candidate must pass after its regex or parser matched.

@@ -41,7 +41,12 @@ const URL_PLACEHOLDERS: &[&str] = &[
     "XXXX",
 ];
 
-fn cred(id: &'static str, confidence: f32, pattern: &'static str, trigger: Trigger) -> Spec {
+pub(super) fn cred(
+    id: &'static str,
+    confidence: f32,
+    pattern: &'static str,
+    trigger: Trigger,
+) -> Spec {
     Spec {
         id,
         category: Credential,

@@ -1,8 +1,7 @@
 //! Credentials of other services: messaging, e-mail, payments, infrastructure, observability.
 
-use leakwall_core::Category::Credential;
-
-use super::credentials::PLACEHOLDERS;
+use super::credentials::cred;
+use crate::spec::{context, literals, Spec, TokenKind, Trigger};
 
 /// Placeholders plus the Azurite storage emulator's published account and key.
 const AZURE_EXAMPLES: &[&str] = &[
@@ -19,22 +18,6 @@ const AZURE_EXAMPLES: &[&str] = &[
     "devstoreaccount1",
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 ];
-use crate::spec::{context, literals, Check, Spec, TokenKind, Trigger};
-
-fn cred(id: &'static str, confidence: f32, pattern: &'static str, trigger: Trigger) -> Spec {
-    Spec {
-        id,
-        category: Credential,
-        confidence,
-        description: "",
-        pattern,
-        trigger,
-        check: Check::None,
-        validation: None,
-        hotwords: &[],
-        examples: PLACEHOLDERS,
-    }
-}
 
 /// The credential detectors of other services.
 pub fn specs() -> Vec<Spec> {
