@@ -82,13 +82,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .into_inner()
         .map_err(|_| anyhow!("a scanning thread panicked"))?;
     let any = sink.written() > 0;
-    match sink.finish() {
-        // The reader went away (`| head`): findings were there, so the answer is still 1.
-        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::from(1)),
-        result => result?,
-    }
     for e in &errors {
         eprintln!("leakwall: error: {e}");
+    }
+    match sink.finish() {
+        // The reader went away (`| head`): findings were there, so the answer stays 1 (or 2).
+        Err(e) if is_broken_pipe(&e) => {}
+        result => result?,
     }
     Ok(if !errors.is_empty() {
         ExitCode::from(2)
