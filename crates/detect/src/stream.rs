@@ -137,7 +137,6 @@ impl Windows {
 
     fn next<R: Read>(&mut self, reader: &mut R) -> io::Result<Window> {
         let mut bytes = std::mem::take(&mut self.carry);
-        bytes.reserve(self.chunk + OVERLAP + LOOKBEHIND);
         let eof = fill(reader, &mut bytes, self.chunk + OVERLAP + LOOKBEHIND)?;
         let commit = if eof {
             bytes.len()
@@ -169,10 +168,15 @@ pub(crate) fn newlines(bytes: &[u8]) -> usize {
 
 /// Reads until `buf` holds `target` bytes or the reader ends; returns whether it ended.
 fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    // Grow by at most 64 KiB ahead of what was read, so a short input costs a short buffer.
+    const STEP: usize = 64 * 1024;
     let mut len = buf.len();
-    buf.resize(target, 0);
     let result = loop {
-        let Some(rest) = buf.get_mut(len..target).filter(|r| !r.is_empty()) else {
+        if len >= target {
+            break Ok(false);
+        }
+        buf.resize(len.saturating_add(STEP).min(target), 0);
+        let Some(rest) = buf.get_mut(len..) else {
             break Ok(false);
         };
         match reader.read(rest) {

@@ -96,22 +96,19 @@ impl Engine {
         each: &mut dyn FnMut(Scanned),
     ) {
         let extraction = self.extractor.extract(origin, bytes, declared_mime);
-        // Long texts come in pieces with the same origin: scan them as one stream, so lines
-        // and offsets run on and a match across a cut is found whole.
+        // Long texts come in pieces with the same origin: each text is scanned as one stream,
+        // so lines and offsets run on and a match across a cut is found whole.
         for pieces in extraction.segments.chunk_by(|a, b| a.origin == b.origin) {
-            match pieces {
-                [one] => self.scan_segment(one, show_secrets, each),
-                _ => {
-                    let origin = pieces[0].origin.clone();
-                    let text = Pieces {
-                        pieces,
-                        index: 0,
-                        offset: 0,
-                    };
-                    // Reading from memory cannot fail.
-                    let _ = self.scan_text_stream(origin, text, show_secrets, each);
-                }
-            }
+            let Some(first) = pieces.first() else {
+                continue;
+            };
+            let text = Pieces {
+                pieces,
+                index: 0,
+                offset: 0,
+            };
+            // Reading from memory cannot fail.
+            let _ = self.scan_text_stream(first.origin.clone(), text, show_secrets, each);
         }
         for u in extraction.unscannable {
             let masked = format!("{}: {}", u.reason.as_str(), u.detail);
@@ -129,29 +126,6 @@ impl Engine {
             each(Scanned {
                 finding: pseudo(TYPE_MISMATCH, m.origin, masked),
                 secret: None,
-            });
-        }
-    }
-
-    /// Scans one text segment.
-    pub fn scan_segment(
-        &self,
-        segment: &Segment,
-        show_secrets: bool,
-        each: &mut dyn FnMut(Scanned),
-    ) {
-        let text = segment.text.as_bytes();
-        let mut line = 1;
-        let mut counted = 0;
-        let origin = Arc::new(segment.origin.clone());
-        for m in self.scanner.scan(text) {
-            line += memchr::memchr_iter(b'\n', &text[counted..m.start]).count();
-            counted = m.start;
-            let finding = self.finding(&m, &origin, line, &text[m.start..m.end]);
-            let secret = show_secrets.then(|| String::from_utf8_lossy(&text[m.start..m.end]));
-            each(Scanned {
-                finding,
-                secret: secret.map(|s| s.into_owned()),
             });
         }
     }
