@@ -18,17 +18,41 @@ pub enum ErrorCode {
     Io,
     /// Content could not be scanned (too large, too deep, encrypted, corrupt, ...).
     Unscannable,
+    /// A request is malformed: bad JSON, an unknown field, a bad query operator.
+    BadRequest,
+    /// A field failed validation.
+    ValidationFailed,
+    /// No credentials, or unknown or disabled ones.
+    Unauthorized,
+    /// Known caller, but the call or a field of it is not permitted.
+    Forbidden,
+    /// The item does not exist (or is outside the caller's filters).
+    NotFound,
+    /// The item already exists.
+    Conflict,
+    /// The request body is larger than allowed.
+    PayloadTooLarge,
+    /// The database or another dependency failed.
+    Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tables and documentation.
-    pub const ALL: [ErrorCode; 6] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidPattern,
         ErrorCode::InvalidConfig,
         ErrorCode::UnknownValidator,
         ErrorCode::UnknownDetector,
         ErrorCode::Io,
         ErrorCode::Unscannable,
+        ErrorCode::BadRequest,
+        ErrorCode::ValidationFailed,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Internal,
     ];
 
     /// The stable string form of the code.
@@ -40,6 +64,14 @@ impl ErrorCode {
             ErrorCode::UnknownDetector => "unknown_detector",
             ErrorCode::Io => "io_error",
             ErrorCode::Unscannable => "unscannable",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Internal => "internal",
         }
     }
 }
