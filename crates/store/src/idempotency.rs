@@ -1,0 +1,45 @@
+//! Idempotency keys: "have I seen this key in this scope recently?", atomically.
+
+use std::time::Duration;
+
+use crate::codec::{after, now, Param};
+use crate::sql::Sql;
+use crate::{Error, Store};
+
+impl Store {
+    /// Records `key` in `scope` for `ttl`; `true` the first time within the ttl (the caller
+    /// should do the work), `false` when it was seen and has not expired.
+    ///
+    /// One statement (`INSERT ... ON CONFLICT DO UPDATE ... WHERE expired`), so that of many
+    /// concurrent callers exactly one gets `true`.
+    pub async fn remember(&self, scope: &str, key: &str, ttl: Duration) -> Result<bool, Error> {
+        let now = now();
+        let mut sql = Sql::new(self.backend);
+        sql.push(
+            "INSERT INTO \"idempotency_keys\" (\"scope\", \"key\", \"created_at\", \"expires_at\") \
+             VALUES (",
+        );
+        sql.param(Param::text(scope))
+            .push(", ")
+            .param(Param::text(key))
+            .push(", ");
+        sql.param(Param::text(now.as_str()))
+            .push(", ")
+            .param(Param::text(after(ttl)));
+        sql.push(
+            ") ON CONFLICT (\"scope\", \"key\") DO UPDATE SET \
+             \"created_at\" = excluded.\"created_at\", \"expires_at\" = excluded.\"expires_at\" \
+             WHERE \"idempotency_keys\".\"expires_at\" <= ",
+        );
+        sql.param(Param::text(now));
+        Ok(sql.query().execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Deletes expired idempotency keys; returns how many.
+    pub async fn purge_expired_keys(&self) -> Result<u64, Error> {
+        let mut sql = Sql::new(self.backend);
+        sql.push("DELETE FROM \"idempotency_keys\" WHERE \"expires_at\" <= ");
+        sql.param(Param::text(now()));
+        Ok(sql.query().execute(&self.pool).await?.rows_affected())
+    }
+}
