@@ -18,6 +18,54 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the detector catalog.
     Detectors(DetectorsArgs),
+    /// Run the server: admin API, scan API, health and metrics, on the configured database.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(ServerArgs),
+    /// Administration tasks on the database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Where the configuration and the database are.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// A YAML configuration file (`server:`, `database:`, `auth:`, `audit:`, `scan:`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Database URL (overrides `database.url` and `LEAKWALL_DATABASE_URL`).
+    #[arg(long)]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Address to listen on (overrides `server.listen` and `LEAKWALL_LISTEN`).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an API key and print it once, alone on standard output.
+    CreateKey(CreateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateKeyArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// A name for the key (what it is for).
+    #[arg(long)]
+    pub name: String,
+    /// Permission group of the key (repeatable), e.g. `admin`.
+    #[arg(long = "group", required = true)]
+    pub groups: Vec<String>,
+    /// The person responsible for the key.
+    #[arg(long, default_value = "")]
+    pub username: String,
 }
 
 /// Output formats.

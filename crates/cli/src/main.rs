@@ -8,6 +8,7 @@ mod config;
 mod detectors;
 mod output;
 mod scan;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Detectors(args) => detectors::run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Migrate(args) => serve::migrate(args),
+        Command::Admin(args::AdminCommand::CreateKey(args)) => serve::create_key(args),
     };
     match result {
         Ok(code) => code,

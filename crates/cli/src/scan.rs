@@ -47,6 +47,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         min_confidence,
         only: args.detectors.clone(),
         custom: config.detectors,
+        ..ScannerConfig::default()
     }
     .build()
     .context("cannot build the detectors")?;

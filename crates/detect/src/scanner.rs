@@ -42,6 +42,8 @@ pub struct ScannerConfig {
     pub only: Option<Vec<String>>,
     /// Custom detectors added to the catalog.
     pub custom: Vec<CustomDetectorConfig>,
+    /// Base confidences that replace a detector's own (detector id, confidence in `[0, 1]`).
+    pub confidence: Vec<(String, f32)>,
 }
 
 /// A literal of the prefilter and the detectors it wakes.
@@ -106,6 +108,21 @@ impl ScannerConfig {
             let detector = custom.build()?;
             if wanted(&custom.id) {
                 detectors.push(detector);
+            }
+        }
+        for (id, confidence) in &self.confidence {
+            if !(0.0..=1.0).contains(confidence) {
+                return Err(Error::InvalidConfig(format!(
+                    "detector `{id}`: confidence must be between 0 and 1, got {confidence}"
+                )));
+            }
+            let known =
+                builtin_ids.contains(&id.as_str()) || self.custom.iter().any(|c| &c.id == id);
+            if !known {
+                return Err(Error::UnknownDetector(id.clone()));
+            }
+            for d in detectors.iter_mut().filter(|d| d.id() == id) {
+                d.confidence = *confidence;
             }
         }
         Scanner::assemble(detectors, self.min_confidence)

@@ -6,4 +6,5 @@ mod exit_codes;
 mod formats;
 mod hostile;
 mod inputs;
+mod serve;
 mod support;

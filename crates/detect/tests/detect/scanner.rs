@@ -91,6 +91,34 @@ fn min_confidence_and_only_filter_matches() {
 }
 
 #[test]
+fn confidence_overrides_replace_the_base_confidence() {
+    let text = b"card 4111111111111111";
+    let base = Scanner::builtin().scan(text);
+    assert_eq!(base.len(), 1);
+    let lowered = ScannerConfig {
+        confidence: vec![("credit_card".into(), 0.05)],
+        min_confidence: 0.5,
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    assert!(
+        lowered.scan(text).is_empty(),
+        "overridden to 0.05, below the floor"
+    );
+    let unknown = ScannerConfig {
+        confidence: vec![("no_such".into(), 0.5)],
+        ..Default::default()
+    };
+    assert!(matches!(unknown.build(), Err(Error::UnknownDetector(_))));
+    let out_of_range = ScannerConfig {
+        confidence: vec![("credit_card".into(), 1.5)],
+        ..Default::default()
+    };
+    assert!(out_of_range.build().is_err());
+}
+
+#[test]
 fn unknown_detector_ids_are_rejected() {
     let config = ScannerConfig {
         only: Some(vec!["no_such".into()]),

@@ -1,0 +1,131 @@
+//! `leakwall serve`, `leakwall migrate` and `leakwall admin`.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use leakwall_server::{first_admin_key, open_store, AppState, Config, Settings};
+
+use crate::args::{CreateKeyArgs, ServeArgs, ServerArgs};
+
+fn settings(args: &ServerArgs, listen: Option<&str>) -> anyhow::Result<Settings> {
+    let config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    let mut config = config.with_env(|k| std::env::var(k).ok());
+    if let Some(url) = &args.database {
+        config.database.url = url.clone();
+    }
+    if let Some(listen) = listen {
+        config.server.listen = listen.to_owned();
+    }
+    config.validate()
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LEAKWALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// `leakwall serve`
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let settings = settings(&args.server, args.listen.as_deref())?;
+    runtime()?.block_on(async move {
+        let store = open_store(&settings).await?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        if let Some(key) = first_admin_key(&store).await? {
+            println!("Created the first API key, in the built-in `admin` group. It is shown only");
+            println!("this once; keep it somewhere safe:\n\n    {key}\n");
+            println!("Use it like this:\n\n    curl -H 'Authorization: Bearer {key}' {base}/api/user\n");
+        }
+        println!("Leakwall is listening on {base}");
+        println!("  admin API  {base}/api/  (OpenAPI: {base}/api/openapi.json)");
+        println!("  scan API   {base}/v1/scan");
+        println!("  health     {base}/healthz  {base}/readyz  {base}/metrics");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        tracing::info!(%addr, database = %leakwall_server::redact(&settings.database_url), "serving");
+        let state = AppState::new(store.clone(), settings);
+        leakwall_server::serve(state, listener, shutdown_signal()).await?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// `leakwall migrate`
+pub fn migrate(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let settings = settings(&args, None)?;
+    runtime()?.block_on(async move {
+        let store = leakwall_store::Store::connect(&settings.database_url).await?;
+        let applied = store.migrate().await?;
+        if applied.is_empty() {
+            println!("database is up to date");
+        } else {
+            let list: Vec<String> = applied.iter().map(i64::to_string).collect();
+            println!("applied migrations: {}", list.join(", "));
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `leakwall admin create-key`: prints the key alone on stdout.
+pub fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
+    let settings = settings(&args.server, None)?;
+    runtime()?.block_on(async move {
+        let store = open_store(&settings).await?;
+        let groups = store.groups().await?;
+        for g in &args.groups {
+            if !groups.iter().any(|known| &known.id == g) {
+                let known: Vec<&str> = groups.iter().map(|k| k.id.as_str()).collect();
+                bail!("unknown group `{g}` (known: {})", known.join(", "));
+            }
+        }
+        let (_, secret) = store
+            .create_api_key(&args.name, &args.username, &args.groups, None)
+            .await?;
+        println!("{secret}");
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

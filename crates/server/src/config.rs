@@ -1,0 +1,210 @@
+//! Settings of `leakwall serve`: one YAML file, then `LEAKWALL_*` environment variables over it,
+//! validated once into [`Settings`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// The YAML configuration file, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `server:` settings.
+    pub server: ServerConfig,
+    /// `database:` settings.
+    pub database: DatabaseConfig,
+    /// `auth:` settings.
+    pub auth: AuthConfig,
+    /// `audit:` settings.
+    pub audit: AuditConfig,
+    /// `scan:` settings.
+    pub scan: ScanConfig,
+}
+
+/// `server:` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on (`LEAKWALL_LISTEN`), default `127.0.0.1:8080`.
+    pub listen: String,
+    /// Largest JSON body of the admin API, in bytes (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// `database:` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://FILE` or `postgres://...` (`LEAKWALL_DATABASE_URL`), default
+    /// `sqlite://leakwall.db`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://leakwall.db".into(),
+        }
+    }
+}
+
+/// `auth:` settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Identity passed in headers by a trusted front proxy.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// Claims passed as headers by a front proxy (e.g. Apache with mod_auth_openidc).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Addresses of the proxies whose headers are believed; from anyone else they are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Header with the username.
+    pub username_header: String,
+    /// Header with the display name.
+    pub name_header: String,
+    /// Header with the e-mail address.
+    pub email_header: String,
+    /// Header with the group ids.
+    pub groups_header: String,
+    /// What separates group ids in the groups header.
+    pub groups_separator: String,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            trusted_proxies: Vec::new(),
+            username_header: "oidc_claim_sub".into(),
+            name_header: "oidc_claim_name".into(),
+            email_header: "oidc_claim_email".into(),
+            groups_header: "oidc_claim_groups".into(),
+            groups_separator: ",".into(),
+        }
+    }
+}
+
+/// `audit:` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Days an audit record is kept (`expire_time` of the spec), default 90.
+    pub expire_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig { expire_days: 90 }
+    }
+}
+
+/// `scan:` settings of `POST /v1/scan`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Largest JSON text body, in bytes (default 16 MiB).
+    pub max_text_bytes: usize,
+    /// Largest uploaded file, in bytes (default 256 MiB); larger uploads are refused with 413.
+    pub max_file_bytes: u64,
+    /// Findings below this confidence are not reported (default 0.5).
+    pub min_confidence: f32,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            max_text_bytes: 16 * 1024 * 1024,
+            max_file_bytes: 256 * 1024 * 1024,
+            min_confidence: 0.5,
+        }
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Database URL.
+    pub database_url: String,
+    /// Largest admin API body.
+    pub max_body_bytes: usize,
+    /// OIDC header settings, if enabled.
+    pub oidc: Option<OidcConfig>,
+    /// How long audit records are kept.
+    pub audit_ttl: Duration,
+    /// Scan API settings.
+    pub scan: ScanConfig,
+}
+
+impl Config {
+    /// Reads a YAML file; a missing `--config` file is an error naming it.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        serde_yaml::from_str(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    /// Applies `LEAKWALL_LISTEN` and `LEAKWALL_DATABASE_URL` from `env`.
+    pub fn with_env(mut self, env: impl Fn(&str) -> Option<String>) -> Config {
+        if let Some(listen) = env("LEAKWALL_LISTEN") {
+            self.server.listen = listen;
+        }
+        if let Some(url) = env("LEAKWALL_DATABASE_URL") {
+            self.database.url = url;
+        }
+        self
+    }
+
+    /// Validates every setting once; the error names the key.
+    pub fn validate(self) -> anyhow::Result<Settings> {
+        let listen: SocketAddr = self.server.listen.parse().with_context(|| {
+            format!(
+                "server.listen: `{}` is not an address like 127.0.0.1:8080",
+                self.server.listen
+            )
+        })?;
+        let url = &self.database.url;
+        let schemes = ["sqlite:", "postgres://", "postgresql://"];
+        if !schemes.iter().any(|s| url.starts_with(s)) {
+            bail!("database.url: `{url}` must start with sqlite:// or postgres://");
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("server.max_body_bytes: must be at least 1024");
+        }
+        if self.audit.expire_days == 0 {
+            bail!("audit.expire_days: must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.scan.min_confidence) {
+            bail!("scan.min_confidence: must be between 0 and 1");
+        }
+        if let Some(oidc) = &self.auth.oidc {
+            if oidc.trusted_proxies.is_empty() {
+                bail!("auth.oidc.trusted_proxies: list the proxy addresses whose headers are believed");
+            }
+        }
+        Ok(Settings {
+            listen,
+            database_url: self.database.url,
+            max_body_bytes: self.server.max_body_bytes,
+            oidc: self.auth.oidc,
+            audit_ttl: Duration::from_secs(u64::from(self.audit.expire_days) * 86_400),
+            scan: self.scan,
+        })
+    }
+}

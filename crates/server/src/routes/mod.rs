@@ -1,0 +1,166 @@
+//! The route table: every route, its handler and its documentation in one place; the router
+//! and the OpenAPI document are both built from it.
+
+pub mod health;
+pub mod meta;
+pub mod resources;
+pub mod scan;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, patch, post, MethodRouter};
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// One route.
+pub struct Route {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path pattern (`{name}` segments are parameters).
+    pub path: &'static str,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+    /// The success status.
+    pub status: u16,
+    /// Whether it needs a caller (and a permitted endpoint).
+    pub authenticated: bool,
+    /// The handler.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    handler: fn() -> MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        summary,
+        status: 200,
+        authenticated: true,
+        handler,
+    }
+}
+
+const fn public(route: Route) -> Route {
+    Route {
+        authenticated: false,
+        ..route
+    }
+}
+
+const fn created(route: Route) -> Route {
+    Route {
+        status: 201,
+        ..route
+    }
+}
+
+/// Every route of the server.
+pub const ROUTES: &[Route] = &[
+    route(
+        "GET",
+        "/api/user",
+        "The caller's identity and permissions",
+        || get(meta::user),
+    ),
+    route(
+        "POST",
+        "/api/user/has-permission",
+        "Whether the caller may call {method, path}",
+        || post(meta::has_permission),
+    ),
+    route("GET", "/api/audit", "The audit log (filterable)", || {
+        get(meta::audit)
+    }),
+    route(
+        "GET",
+        "/api/audit/{resource}/{id}",
+        "The audit records of one item",
+        || get(meta::audit_item),
+    ),
+    route(
+        "GET",
+        "/api/history/{resource}/{id}",
+        "An item's versions, from the audit log",
+        || get(meta::history),
+    ),
+    route(
+        "GET",
+        "/api/{resource}",
+        "List items (query-string filters, paginated)",
+        || get(resources::list),
+    ),
+    created(route("POST", "/api/{resource}", "Create an item", || {
+        post(resources::create)
+    })),
+    route(
+        "GET",
+        "/api/{resource}/by/{key}/{value}",
+        "List items with key = value",
+        || get(resources::list_by),
+    ),
+    route(
+        "GET",
+        "/api/{resource}/values/{key}",
+        "Unique values of a field",
+        || get(resources::values),
+    ),
+    route(
+        "POST",
+        "/api/{resource}/search/{key}",
+        "Items whose key is in a list",
+        || post(resources::search),
+    ),
+    route("GET", "/api/{resource}/{id}", "Get one item", || {
+        get(resources::get)
+    }),
+    route(
+        "PATCH",
+        "/api/{resource}/{id}",
+        "Update fields of an item",
+        || patch(resources::update),
+    ),
+    route("DELETE", "/api/{resource}/{id}", "Delete an item", || {
+        delete(resources::delete)
+    }),
+    route(
+        "POST",
+        "/v1/scan",
+        "Scan a JSON text or an uploaded file",
+        || post(scan::scan).layer(DefaultBodyLimit::disable()),
+    ),
+    public(route("GET", "/api/openapi.json", "This document", || {
+        get(|| async { axum::Json(crate::openapi::document()) })
+    })),
+    public(route("GET", "/healthz", "The process answers", || {
+        get(health::healthz)
+    })),
+    public(route("GET", "/readyz", "The database answers", || {
+        get(health::readyz)
+    })),
+    public(route("GET", "/metrics", "Prometheus metrics", || {
+        get(health::metrics)
+    })),
+];
+
+/// The router of every route, with request metrics and JSON errors for unknown routes.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for r in ROUTES {
+        router = router.route(r.path, (r.handler)());
+    }
+    router
+        .fallback(|| async { ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                leakwall_core::ErrorCode::BadRequest,
+                "method not allowed on this route",
+            )
+        })
+        .layer(axum::middleware::from_fn(crate::telemetry::track))
+        .with_state(state)
+}

@@ -1,0 +1,35 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use leakwall_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::Settings;
+use crate::detection::Detection;
+
+/// Shared state of the HTTP server (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The detection engine, rebuilt when the detectors table changes.
+    pub detection: Arc<Detection>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// State over an open store.
+    pub fn new(store: Store, settings: Settings) -> AppState {
+        let detection = Arc::new(Detection::new(settings.scan.min_confidence));
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            detection,
+            metrics: crate::telemetry::prometheus(),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The server's integration tests: every route × every permission shape, on SQLite and on
+//! PostgreSQL, driven through the router exactly as HTTP clients drive it.
+
+mod support;
+mod table;
