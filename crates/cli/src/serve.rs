@@ -121,8 +121,19 @@ pub fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
                 bail!("unknown group `{g}` (known: {})", known.join(", "));
             }
         }
+        let user = std::env::var("USER").unwrap_or_default();
+        let audit = leakwall_store::AuditEntry {
+            action: "CREATE".into(),
+            method: "CLI".into(),
+            path: "leakwall admin create-key".into(),
+            body: serde_json::json!({"name": args.name, "username": args.username,
+                "groups": args.groups}),
+            user: serde_json::json!({"username": user, "source": "cli"}),
+            user_id: user,
+            ..leakwall_store::AuditEntry::default()
+        };
         let (_, secret) = store
-            .create_api_key(&args.name, &args.username, &args.groups, None)
+            .create_api_key(&args.name, &args.username, &args.groups, Some(audit))
             .await?;
         println!("{secret}");
         store.close().await;

@@ -208,3 +208,50 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> anyhow::Result<Settings> {
+        let config: Config = serde_yaml::from_str(yaml)?;
+        config.validate()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_ones() {
+        let s = Config::default().validate().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://leakwall.db");
+        assert_eq!(s.audit_ttl, Duration::from_secs(90 * 86_400));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let config: Config = serde_yaml::from_str("server: {listen: '0.0.0.0:1'}").unwrap();
+        let env = |k: &str| match k {
+            "LEAKWALL_LISTEN" => Some("127.0.0.1:9999".to_owned()),
+            "LEAKWALL_DATABASE_URL" => Some("postgres://u@h/db".to_owned()),
+            _ => None,
+        };
+        let s = config.with_env(env).validate().unwrap();
+        assert_eq!(s.listen.port(), 9999);
+        assert_eq!(s.database_url, "postgres://u@h/db");
+    }
+
+    #[test]
+    fn bad_settings_name_their_key() {
+        for (yaml, key) in [
+            ("server: {listen: nowhere}", "server.listen"),
+            ("database: {url: 'mysql://x'}", "database.url"),
+            ("audit: {expire_days: 0}", "audit.expire_days"),
+            ("scan: {min_confidence: 2}", "scan.min_confidence"),
+            ("auth: {oidc: {}}", "auth.oidc.trusted_proxies"),
+        ] {
+            let err = parse(yaml).unwrap_err().to_string();
+            assert!(err.contains(key), "{yaml}: {err}");
+        }
+        let unknown = serde_yaml::from_str::<Config>("server: {lsten: x}").unwrap_err();
+        assert!(unknown.to_string().contains("lsten"), "{unknown}");
+    }
+}

@@ -242,8 +242,10 @@ async fn create_key_prints_only_the_key_and_migrate_is_idempotent() {
         !server.printed.join("").contains("lw_"),
         "a key existed already"
     );
-    let (status, page) = get(&server, &key, "/api/audit?action=CREATE").await;
+    let (status, page) = get(&server, &key, "/api/audit?action=CREATE&method=CLI").await;
     assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["resource"], "principals", "{page}");
+    assert_eq!(page["items"][0]["body"]["name"], "ci", "{page}");
     let (status, _) = get(&server, &key, "/readyz").await;
     assert_eq!(status, 200);
 }

@@ -1,5 +1,6 @@
 //! The server's integration tests: every route × every permission shape, on SQLite and on
 //! PostgreSQL, driven through the router exactly as HTTP clients drive it.
 
+mod scan;
 mod support;
 mod table;

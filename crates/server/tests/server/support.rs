@@ -96,7 +96,6 @@ impl TestServer {
     }
 
     /// Sends a request from 127.0.0.1 and returns the status and the JSON body (or a string).
-    #[allow(dead_code)]
     pub async fn call(
         &self,
         method: &str,

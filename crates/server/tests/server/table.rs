@@ -71,6 +71,7 @@ async fn seed(store: &Store) -> (HashMap<&'static str, String>, Vec<i64>) {
         ("auditor", "auditor"),
         ("nothing", "nothing"),
         ("disabled", "reader"),
+        ("ghosted", "ghost"),
     ] {
         let (principal, secret) = store
             .create_api_key(who, "tester", &[g.to_owned()], None)
@@ -183,6 +184,12 @@ fn rows(ids: &[i64]) -> Vec<Row> {
         row("bogus", "GET", "/api/incidents", 401),
         row("disabled", "GET", "/api/incidents", 401),
         row("nothing", "GET", "/api/incidents", 403).check(|v| code_is(v, "forbidden")),
+        // A key whose group does not exist is refused, naming the problem.
+        row("ghosted", "GET", "/api/incidents", 403).check(|v| {
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("ghost"))
+        }),
         row("oidc-untrusted:gc1", "GET", "/api/incidents", 401),
         row("oidc:unknown-group", "GET", "/api/incidents", 401),
         // Admin: every route.
