@@ -13,8 +13,13 @@
 #![deny(missing_docs)]
 
 mod backend;
+pub mod embedded;
 mod envelope;
 mod error;
+pub mod memory;
+pub mod postgres;
+pub mod sqs;
+pub mod worker;
 
 pub use backend::{BoxFuture, DeadLetter, Message, Queue, Stats};
 pub use envelope::Envelope;
