@@ -251,6 +251,7 @@ mod tests {
         id: "id",
         generated_id: true,
         newest_first: false,
+        sort: None,
         fields: &[
             Field {
                 name: "id",

@@ -43,6 +43,9 @@ pub struct Schema {
     pub generated_id: bool,
     /// Whether lists are newest first by default.
     pub newest_first: bool,
+    /// A field lists are ordered by before the id (such as a creation time), so that a range
+    /// filter on it and the page order share one index; `None` orders by the id alone.
+    pub sort: Option<&'static str>,
     /// Every field, the id first.
     pub fields: &'static [Field],
 }

@@ -9,6 +9,7 @@ use crate::audit::{self, AuditEntry};
 use crate::codec::{cell, id_text, item, now, operand, Param};
 use crate::error::is_unique_violation;
 use crate::filter::{push_filters, readable_field};
+use crate::keyset;
 use crate::prepare::{new_row, patch_row};
 use crate::schemas::{AUDIT, POLICIES};
 use crate::sql::{id_field, visible, Sql};
@@ -29,7 +30,6 @@ impl Store {
         page: &Page,
     ) -> Result<Listed, Error> {
         let fields = visible(schema);
-        let id = id_field(schema);
         let limit = page.limit.clamp(1, 1000) as usize;
         let newest = page.newest_first.unwrap_or(schema.newest_first);
         let mut sql = Sql::new(self.backend);
@@ -38,26 +38,20 @@ impl Store {
             .push(" FROM ")
             .ident(schema.name);
         push_where(&mut sql, schema, scope, conditions)?;
+        let order = keyset::Order::of(schema, newest);
         if let Some(after) = page.after.as_ref().filter(|v| !v.is_null()) {
-            sql.push(" AND ")
-                .ident(id.name)
-                .push(if newest { " < " } else { " > " });
-            sql.param(operand(id, after)?);
+            order.push_after(&mut sql, after)?;
         }
-        sql.push(" ORDER BY ").ident(id.name);
-        sql.push(if newest {
-            " DESC LIMIT "
-        } else {
-            " ASC LIMIT "
-        });
-        sql.param(Param::Int(Some(limit as i64 + 1)));
+        order.push_order_by(&mut sql);
+        sql.push(" LIMIT ")
+            .param(Param::Int(Some(limit as i64 + 1)));
         let rows = sql.query().fetch_all(&self.pool).await?;
         let mut items = Vec::with_capacity(rows.len().min(limit));
         for row in rows.iter().take(limit) {
             items.push(item(row, &fields)?);
         }
         let next = match rows.len() > limit {
-            true => items.last().and_then(|last| last.get(id.name)).cloned(),
+            true => items.last().map(|last| order.cursor(last)),
             false => None,
         };
         Ok(Listed { items, next })
@@ -74,18 +68,25 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Value>, Error> {
         let field = readable_field(schema, key)?;
+        let limit = i64::from(limit.clamp(1, 1000));
+        // A skip scan: each step jumps to the next larger value through the field's index,
+        // so a few distinct values among a million rows cost a few index probes, not a scan.
         let mut sql = Sql::new(self.backend);
-        sql.push("SELECT DISTINCT ")
+        sql.push("WITH RECURSIVE v(x, n) AS (SELECT MIN(")
             .ident(field.name)
-            .push(" FROM ")
+            .push("), 1 FROM ")
+            .ident(schema.name);
+        push_where(&mut sql, schema, scope, conditions)?;
+        sql.push(" UNION ALL SELECT (SELECT MIN(")
+            .ident(field.name)
+            .push(") FROM ")
             .ident(schema.name);
         push_where(&mut sql, schema, scope, conditions)?;
         sql.push(" AND ")
             .ident(field.name)
-            .push(" IS NOT NULL ORDER BY ")
-            .ident(field.name);
-        sql.push(" LIMIT ")
-            .param(Param::Int(Some(i64::from(limit.clamp(1, 1000)))));
+            .push(" > v.x), n + 1 FROM v WHERE v.x IS NOT NULL AND n < ")
+            .param(Param::Int(Some(limit)));
+        sql.push(") SELECT x FROM v WHERE x IS NOT NULL");
         let rows = sql.query().fetch_all(&self.pool).await?;
         rows.iter().map(|row| cell(row, 0, field)).collect()
     }

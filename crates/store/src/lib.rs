@@ -30,6 +30,7 @@ mod filter;
 mod idempotency;
 mod identity;
 mod keys;
+mod keyset;
 mod migrate;
 mod prepare;
 pub mod schemas;

@@ -19,11 +19,18 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        sqlite: include_str!("../migrations/sqlite/0002_time_ordered_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0002_time_ordered_indexes.sql"),
+    },
+];
 
 /// An arbitrary constant naming Leakwall's migration lock among PostgreSQL advisory locks.
 const ADVISORY_LOCK: i64 = 0x4c65_616b_7761_6c6c;

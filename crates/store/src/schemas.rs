@@ -46,6 +46,7 @@ pub static DETECTORS: Schema = Schema {
     id: "name",
     generated_id: false,
     newest_first: false,
+    sort: None,
     fields: &[
         required("name", Text),
         field("pattern", Text),
@@ -66,6 +67,7 @@ pub static INCIDENTS: Schema = Schema {
     id: "id",
     generated_id: true,
     newest_first: true,
+    sort: Some("created_at"),
     fields: &[
         generated_id(),
         required("source", Text),
@@ -92,6 +94,7 @@ pub static POLICIES: Schema = Schema {
     id: "id",
     generated_id: true,
     newest_first: false,
+    sort: None,
     fields: &[
         generated_id(),
         required("name", Text),
@@ -109,6 +112,7 @@ pub static PRINCIPALS: Schema = Schema {
     id: "id",
     generated_id: false,
     newest_first: false,
+    sort: None,
     fields: &[
         required("id", Text),
         required("type", Text),
@@ -134,6 +138,7 @@ pub static GROUPS: Schema = Schema {
     id: "id",
     generated_id: false,
     newest_first: false,
+    sort: None,
     fields: &[
         required("id", Text),
         field("name", Text),
@@ -153,6 +158,7 @@ pub static AUDIT: Schema = Schema {
     id: "id",
     generated_id: true,
     newest_first: true,
+    sort: Some("time"),
     fields: &[
         generated_id(),
         field("time", Time),

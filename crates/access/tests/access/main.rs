@@ -24,6 +24,7 @@ pub const INCIDENTS: Schema = Schema {
     id: "id",
     generated_id: true,
     newest_first: true,
+    sort: None,
     fields: &[
         Field {
             read_only: true,

@@ -197,7 +197,7 @@ async fn create_key_prints_only_the_key_and_migrate_is_idempotent() {
     let first = run(dir.path(), &["migrate", "--database", &db]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
-        first.stdout.contains("applied migrations: 1"),
+        first.stdout.contains("applied migrations: 1, 2"),
         "{}",
         first.stdout
     );

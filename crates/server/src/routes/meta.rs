@@ -21,7 +21,7 @@ async fn audit_list(
 ) -> Result<Json<Value>, ApiError> {
     let mut conditions = parse_query(&AUDIT, &[], &call.query, &RESERVED)?;
     conditions.extend(extra);
-    let page = page(&AUDIT, &call.query)?;
+    let page = page(&call.query)?;
     let listed = state.store.list(&AUDIT, &None, &conditions, &page).await?;
     state
         .store

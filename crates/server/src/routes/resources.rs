@@ -28,7 +28,7 @@ pub fn writable(name: &str) -> Result<&'static Schema, ApiError> {
 }
 
 /// The page asked for by `limit`, `after` and `order`.
-pub fn page(schema: &Schema, query: &[(String, String)]) -> Result<Page, ApiError> {
+pub fn page(query: &[(String, String)]) -> Result<Page, ApiError> {
     let mut page = Page::default();
     for (key, value) in query {
         match key.as_str() {
@@ -39,7 +39,8 @@ pub fn page(schema: &Schema, query: &[(String, String)]) -> Result<Page, ApiErro
                     .filter(|l| (1..=1000).contains(l))
                     .ok_or_else(|| ApiError::bad_request("limit must be between 1 and 1000"))?;
             }
-            "after" => page.after = Some(id_value(schema, value)?),
+            // A cursor from `next`, passed to the store as given (it may be more than an id).
+            "after" => page.after = Some(Value::String(value.clone())),
             "order" => {
                 page.newest_first = match value.as_str() {
                     "asc" => Some(false),
@@ -117,7 +118,7 @@ async fn run_list_with(
     let mut conditions = parse_query(schema, path_filters, &call.query, &RESERVED)?;
     conditions.extend(extra);
     call.caller.access.check_conditions(&conditions)?;
-    let page = page(schema, &call.query)?;
+    let page = page(&call.query)?;
     let result = state
         .store
         .list(schema, call.caller.access.scope(), &conditions, &page)

@@ -58,6 +58,7 @@ conformance! {
     filters::scopes_are_or_of_and,
     pages::pages_cover_everything_once,
     pages::distinct_values,
+    pages::incidents_are_paged_by_time_then_id,
     pages::bulk_insert_then_filtered_page,
     audit::writes_and_audit_rows_commit_together,
     audit::reads_are_recorded_and_expire,

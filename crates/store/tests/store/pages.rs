@@ -34,7 +34,10 @@ async fn walk(
                     limit as usize,
                     "next only on a full page"
                 );
-                assert_eq!(Some(&next), listed.items.last().map(|i| &i["id"]));
+                // Incidents are ordered by (created_at, id): the cursor is "<created_at>~<id>".
+                let last = listed.items.last().unwrap();
+                let expected = format!("{}~{}", last["created_at"].as_str().unwrap(), last["id"]);
+                assert_eq!(next, Value::String(expected));
                 page.after = Some(next);
             }
             None => return seen,
@@ -227,4 +230,86 @@ pub async fn bulk_insert_then_filtered_page(store: Store) {
         .await
         .unwrap();
     assert_eq!(count.len(), 3);
+}
+
+/// Incidents imported with times out of id order are listed by time (then id), newest first,
+/// and a time range filter pages the same way; a plain id works as a cursor too.
+pub async fn incidents_are_paged_by_time_then_id(store: Store) {
+    // ids 1..=30; times run backwards for the first 20, and the last 10 share one time.
+    let rows = (0..30).map(|i: u32| {
+        let day = if i < 20 { 28 - i } else { 5 };
+        let at = format!("2026-02-{day:02}T12:00:00.000Z");
+        obj(json!({"source": "s", "detector": "d", "created_at": at}))
+    });
+    store.insert_incidents_bulk(rows).await.unwrap();
+    let mut expected: Vec<(String, i64)> = Vec::new();
+    let all = store
+        .list(
+            &INCIDENTS,
+            &None,
+            &[],
+            &Page {
+                limit: 1000,
+                ..Page::default()
+            },
+        )
+        .await
+        .unwrap();
+    for item in &all.items {
+        expected.push((
+            item["created_at"].as_str().unwrap().to_owned(),
+            item["id"].as_i64().unwrap(),
+        ));
+    }
+    let mut sorted = expected.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(expected, sorted, "newest first by (created_at, id)");
+    assert_eq!(expected.len(), 30);
+    for limit in [1, 4, 7] {
+        let mut page = Page {
+            limit,
+            ..Page::default()
+        };
+        let mut seen = Vec::new();
+        loop {
+            let listed = store.list(&INCIDENTS, &None, &[], &page).await.unwrap();
+            seen.extend(listed.items.iter().map(|i| i["id"].as_i64().unwrap()));
+            match listed.next {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        let want: Vec<i64> = expected.iter().map(|e| e.1).collect();
+        assert_eq!(seen, want, "limit {limit}");
+    }
+    let range = [cond(
+        "created_at",
+        Op::Between,
+        json!(["2026-02-10T00:00:00.000Z", "2026-02-20T23:59:59.999Z"]),
+    )];
+    let page = Page {
+        limit: 5,
+        ..Page::default()
+    };
+    let first = store.list(&INCIDENTS, &None, &range, &page).await.unwrap();
+    let days: Vec<&str> = first
+        .items
+        .iter()
+        .map(|i| &i["created_at"].as_str().unwrap()[8..10])
+        .collect();
+    assert_eq!(days, ["20", "19", "18", "17", "16"]);
+    // A plain id as the cursor: continue after the item with that id.
+    let last_id = first.items.last().unwrap()["id"].clone();
+    let by_id = Page {
+        limit: 5,
+        after: Some(last_id),
+        ..Page::default()
+    };
+    let second = store.list(&INCIDENTS, &None, &range, &by_id).await.unwrap();
+    let days: Vec<&str> = second
+        .items
+        .iter()
+        .map(|i| &i["created_at"].as_str().unwrap()[8..10])
+        .collect();
+    assert_eq!(days, ["15", "14", "13", "12", "11"]);
 }
