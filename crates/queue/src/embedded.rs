@@ -1,1 +1,494 @@
-//! (being written)
+//! The embedded backend: a durable queue in the SQLite database file the rest of Leakwall
+//! uses (`sqlite://leakwall.db`), in tables of its own (`queue_messages`,
+//! `queue_dead_letters`, migrations recorded in `queue_migrations`).
+//!
+//! Each [`EmbeddedQueue`] works through one connection behind an async mutex (WAL,
+//! `synchronous = NORMAL`, `busy_timeout` 5 s): SQLite takes one writer at a time anyway, and
+//! queueing writers on a mutex is much faster than letting them meet SQLite's busy handler,
+//! which sleeps for milliseconds, or going through a pool. Other processes and other queue
+//! objects on the same file still wait for each other through the busy timeout. A lease is one `UPDATE … WHERE id IN (SELECT … LIMIT n)
+//! RETURNING …` under `BEGIN IMMEDIATE`; a long poll wakes at once on a send in this process
+//! and otherwise polls with a backoff of 10 ms growing to 200 ms.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, Row, Sqlite, Transaction};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Notify};
+
+pub use crate::sql::Clock;
+use crate::sql::{self, backend};
+use crate::{BoxFuture, DeadLetter, Error, Message, Queue, Stats};
+
+/// Migrations, in order; each runs once per database, recorded in `queue_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+const LEASE: &str = "UPDATE queue_messages \
+    SET visible_at = ?1, receipt = id || ':' || ?2, receive_count = receive_count + 1 \
+    WHERE id IN (SELECT id FROM queue_messages WHERE queue = ?3 AND visible_at <= ?4 \
+                 ORDER BY visible_at LIMIT ?5) \
+    RETURNING id, receipt, body, receive_count, sent_at";
+
+const INSERT: &str = "INSERT INTO queue_messages (queue, body, sent_at, visible_at) \
+    VALUES (?1, ?2, ?3, ?4) RETURNING id";
+
+const STATS: &str = "SELECT \
+    COUNT(*) FILTER (WHERE visible_at <= ?2), \
+    COUNT(*) FILTER (WHERE visible_at > ?2 AND receipt IS NOT NULL), \
+    COUNT(*) FILTER (WHERE visible_at > ?2 AND receipt IS NULL), \
+    MIN(sent_at) FILTER (WHERE visible_at <= ?2), \
+    (SELECT COUNT(*) FROM queue_dead_letters WHERE queue = ?1) \
+    FROM queue_messages WHERE queue = ?1";
+
+/// A durable queue in a SQLite database file (see the [module docs](self)).
+#[derive(Debug)]
+pub struct EmbeddedQueue {
+    /// The connection; `None` once closed.
+    conn: Mutex<Option<SqliteConnection>>,
+    queue: String,
+    clock: Clock,
+    wake: Arc<Notify>,
+}
+
+impl EmbeddedQueue {
+    /// Opens queue `queue_name` in the database at `url` (`sqlite://path`, created if
+    /// missing), applying the queue's migrations.
+    pub async fn open(url: &str, queue_name: &str) -> Result<EmbeddedQueue, Error> {
+        EmbeddedQueue::open_with_clock(url, queue_name, Clock::system()).await
+    }
+
+    /// Like [`open`](EmbeddedQueue::open), reading the time from `clock` (tests advance it by
+    /// hand to expire leases without sleeping).
+    pub async fn open_with_clock(
+        url: &str,
+        queue_name: &str,
+        clock: Clock,
+    ) -> Result<EmbeddedQueue, Error> {
+        sql::check_name(queue_name)?;
+        let mut conn = connect(url).await?;
+        migrate(&mut conn).await?;
+        Ok(EmbeddedQueue {
+            conn: Mutex::new(Some(conn)),
+            queue: queue_name.to_string(),
+            clock,
+            wake: sql::wake_up(url, queue_name),
+        })
+    }
+
+    /// The bodies of the messages visible now, without leasing them (for inspection and
+    /// tests), at most `limit`.
+    pub async fn visible_bodies(&self, limit: usize) -> Result<Vec<String>, Error> {
+        let mut conn = self.conn("peek").await?;
+        sqlx::query_scalar(
+            "SELECT body FROM queue_messages WHERE queue = ?1 AND visible_at <= ?2 \
+             ORDER BY visible_at, id LIMIT ?3",
+        )
+        .bind(&self.queue)
+        .bind(self.clock.now())
+        .bind(sql::limit(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend("peek"))
+    }
+
+    /// Closes the database connection; later calls fail.
+    pub async fn close(&self) {
+        if let Some(conn) = self.conn.lock().await.take() {
+            if let Err(e) = conn.close().await {
+                tracing::warn!(error = %e, "closing the embedded queue's connection");
+            }
+        }
+    }
+
+    /// The connection, waiting for its turn.
+    async fn conn(
+        &self,
+        operation: &'static str,
+    ) -> Result<MappedMutexGuard<'_, SqliteConnection>, Error> {
+        MutexGuard::try_map(self.conn.lock().await, Option::as_mut)
+            .map_err(|_| Error::Backend(format!("{operation}: the queue is closed")))
+    }
+
+    async fn send_one(&self, body: String, delay: Duration) -> Result<String, Error> {
+        let mut conn = self.conn("send").await?;
+        let now = self.clock.now();
+        let id: i64 = sqlx::query_scalar(INSERT)
+            .bind(&self.queue)
+            .bind(body)
+            .bind(now)
+            .bind(now.saturating_add(sql::millis(delay)))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend("send"))?;
+        drop(conn);
+        if delay.is_zero() {
+            self.wake.notify_one();
+        }
+        Ok(id.to_string())
+    }
+
+    async fn send_many(&self, bodies: Vec<String>) -> Result<Vec<String>, Error> {
+        if bodies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn("send_batch").await?;
+        let now = self.clock.now();
+        let mut tx = begin(&mut conn, "send_batch").await?;
+        let mut ids = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let id: i64 = sqlx::query_scalar(INSERT)
+                .bind(&self.queue)
+                .bind(body)
+                .bind(now)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend("send_batch"))?;
+            ids.push(id.to_string());
+        }
+        tx.commit().await.map_err(backend("send_batch"))?;
+        drop(conn);
+        self.wake.notify_waiters();
+        Ok(ids)
+    }
+
+    /// One try at leasing up to `max` visible messages.
+    async fn lease(&self, max: usize, lease: Duration) -> Result<Vec<Message>, Error> {
+        let token = sql::lease_token()?;
+        let mut conn = self.conn("receive").await?;
+        let now = self.clock.now();
+        let mut tx = begin(&mut conn, "receive").await?;
+        let rows = sqlx::query(LEASE)
+            .bind(now.saturating_add(sql::millis(lease)))
+            .bind(token)
+            .bind(&self.queue)
+            .bind(now)
+            .bind(sql::limit(max))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend("receive"))?;
+        tx.commit().await.map_err(backend("receive"))?;
+        rows.iter().map(message).collect()
+    }
+
+    async fn delete_leased(&self, receipt: &str) -> Result<(), Error> {
+        let Some(id) = sql::receipt_id(receipt) else {
+            return Ok(());
+        };
+        let mut conn = self.conn("delete").await?;
+        sqlx::query("DELETE FROM queue_messages WHERE id = ?1 AND queue = ?2 AND receipt = ?3")
+            .bind(id)
+            .bind(&self.queue)
+            .bind(receipt)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend("delete"))?;
+        Ok(())
+    }
+
+    /// Sets `visible_at` of a held lease (and clears its receipt when `release`); whether
+    /// the lease was held.
+    async fn set_visible(
+        &self,
+        receipt: &str,
+        after: Duration,
+        release: bool,
+    ) -> Result<bool, Error> {
+        let Some(id) = sql::receipt_id(receipt) else {
+            return Ok(false);
+        };
+        let operation = if release { "release" } else { "extend" };
+        let statement = if release {
+            "UPDATE queue_messages SET visible_at = ?4, receipt = NULL \
+             WHERE id = ?1 AND queue = ?2 AND receipt = ?3 AND visible_at > ?5"
+        } else {
+            "UPDATE queue_messages SET visible_at = ?4 \
+             WHERE id = ?1 AND queue = ?2 AND receipt = ?3 AND visible_at > ?5"
+        };
+        let mut conn = self.conn(operation).await?;
+        let now = self.clock.now();
+        let done = sqlx::query(statement)
+            .bind(id)
+            .bind(&self.queue)
+            .bind(receipt)
+            .bind(now.saturating_add(sql::millis(after)))
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend(operation))?;
+        drop(conn);
+        let held = done.rows_affected() == 1;
+        if held && release && after.is_zero() {
+            self.wake.notify_one();
+        }
+        Ok(held)
+    }
+
+    async fn bury(&self, message: &Message, reason: &str) -> Result<(), Error> {
+        let Some(id) = sql::receipt_id(&message.receipt) else {
+            return Ok(());
+        };
+        let mut conn = self.conn("dead_letter").await?;
+        let mut tx = begin(&mut conn, "dead_letter").await?;
+        sqlx::query(
+            "INSERT INTO queue_dead_letters \
+             (queue, body, reason, receive_count, sent_at, failed_at) \
+             SELECT queue, body, ?4, receive_count, sent_at, ?5 FROM queue_messages \
+             WHERE id = ?1 AND queue = ?2 AND receipt = ?3",
+        )
+        .bind(id)
+        .bind(&self.queue)
+        .bind(&message.receipt)
+        .bind(reason)
+        .bind(self.clock.now())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("dead_letter"))?;
+        sqlx::query("DELETE FROM queue_messages WHERE id = ?1 AND queue = ?2 AND receipt = ?3")
+            .bind(id)
+            .bind(&self.queue)
+            .bind(&message.receipt)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("dead_letter"))?;
+        tx.commit().await.map_err(backend("dead_letter"))
+    }
+
+    async fn list_dead(&self, limit: usize) -> Result<Vec<DeadLetter>, Error> {
+        let mut conn = self.conn("dead_letters").await?;
+        let rows = sqlx::query(
+            "SELECT id, body, reason, receive_count, failed_at FROM queue_dead_letters \
+             WHERE queue = ?1 ORDER BY failed_at, id LIMIT ?2",
+        )
+        .bind(&self.queue)
+        .bind(sql::limit(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend("dead_letters"))?;
+        rows.iter().map(dead_letter).collect()
+    }
+
+    async fn resurrect(&self, dead_id: &str) -> Result<bool, Error> {
+        let Some(id) = sql::row_id(dead_id) else {
+            return Ok(false);
+        };
+        let mut conn = self.conn("requeue").await?;
+        let now = self.clock.now();
+        let mut tx = begin(&mut conn, "requeue").await?;
+        let moved = sqlx::query(
+            "INSERT INTO queue_messages (queue, body, sent_at, visible_at) \
+             SELECT queue, body, ?3, ?3 FROM queue_dead_letters WHERE id = ?1 AND queue = ?2",
+        )
+        .bind(id)
+        .bind(&self.queue)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("requeue"))?;
+        sqlx::query("DELETE FROM queue_dead_letters WHERE id = ?1 AND queue = ?2")
+            .bind(id)
+            .bind(&self.queue)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("requeue"))?;
+        tx.commit().await.map_err(backend("requeue"))?;
+        drop(conn);
+        let found = moved.rows_affected() == 1;
+        if found {
+            self.wake.notify_one();
+        }
+        Ok(found)
+    }
+
+    async fn forget_dead(&self, dead_id: &str) -> Result<bool, Error> {
+        let Some(id) = sql::row_id(dead_id) else {
+            return Ok(false);
+        };
+        let mut conn = self.conn("drop_dead").await?;
+        let done = sqlx::query("DELETE FROM queue_dead_letters WHERE id = ?1 AND queue = ?2")
+            .bind(id)
+            .bind(&self.queue)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend("drop_dead"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count(&self) -> Result<Stats, Error> {
+        let mut conn = self.conn("stats").await?;
+        let now = self.clock.now();
+        let row = sqlx::query(STATS)
+            .bind(&self.queue)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend("stats"))?;
+        let get = |i: usize| row.try_get::<i64, _>(i).map_err(backend("stats"));
+        let oldest: Option<i64> = row.try_get(3).map_err(backend("stats"))?;
+        Ok(Stats {
+            ready: sql::total(get(0)?),
+            in_flight: sql::total(get(1)?),
+            delayed: sql::total(get(2)?),
+            dead: sql::total(get(4)?),
+            oldest_ready: oldest.map(|sent| sql::age(now, sent)),
+        })
+    }
+}
+
+impl Queue for EmbeddedQueue {
+    fn send(&self, body: String, delay: Duration) -> BoxFuture<'_, Result<String, Error>> {
+        Box::pin(self.send_one(body, delay))
+    }
+
+    fn send_batch(&self, bodies: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(self.send_many(bodies))
+    }
+
+    fn receive(
+        &self,
+        max: usize,
+        lease: Duration,
+        wait: Duration,
+    ) -> BoxFuture<'_, Result<Vec<Message>, Error>> {
+        Box::pin(async move {
+            if max == 0 {
+                return Ok(Vec::new());
+            }
+            sql::long_poll(&self.wake, wait, || self.lease(max, lease)).await
+        })
+    }
+
+    fn delete(&self, receipt: &str) -> BoxFuture<'_, Result<(), Error>> {
+        let receipt = receipt.to_string();
+        Box::pin(async move { self.delete_leased(&receipt).await })
+    }
+
+    fn extend(&self, receipt: &str, lease: Duration) -> BoxFuture<'_, Result<bool, Error>> {
+        let receipt = receipt.to_string();
+        Box::pin(async move { self.set_visible(&receipt, lease, false).await })
+    }
+
+    fn release(&self, receipt: &str, delay: Duration) -> BoxFuture<'_, Result<(), Error>> {
+        let receipt = receipt.to_string();
+        Box::pin(async move { self.set_visible(&receipt, delay, true).await.map(drop) })
+    }
+
+    fn dead_letter<'a>(
+        &'a self,
+        message: &'a Message,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.bury(message, reason))
+    }
+
+    fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadLetter>, Error>> {
+        Box::pin(self.list_dead(limit))
+    }
+
+    fn requeue(&self, dead_id: &str) -> BoxFuture<'_, Result<bool, Error>> {
+        let dead_id = dead_id.to_string();
+        Box::pin(async move { self.resurrect(&dead_id).await })
+    }
+
+    fn drop_dead(&self, dead_id: &str) -> BoxFuture<'_, Result<bool, Error>> {
+        let dead_id = dead_id.to_string();
+        Box::pin(async move { self.forget_dead(&dead_id).await })
+    }
+
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, Error>> {
+        Box::pin(self.count())
+    }
+}
+
+/// A connection to `url`, set up for the queue.
+async fn connect(url: &str) -> Result<SqliteConnection, Error> {
+    if !url.starts_with("sqlite:") {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        let scheme: String = scheme.chars().take(32).collect();
+        return Err(Error::Config(format!(
+            "the embedded queue needs a `sqlite://` URL, not `{scheme}`"
+        )));
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| Error::Config(format!("embedded queue URL: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5));
+    options.connect().await.map_err(backend("open"))
+}
+
+/// A write transaction that holds SQLite's write lock from its start.
+async fn begin<'c>(
+    conn: &'c mut SqliteConnection,
+    operation: &'static str,
+) -> Result<Transaction<'c, Sqlite>, Error> {
+    conn.begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(backend(operation))
+}
+
+/// Applies the migrations not yet recorded, each in its own `BEGIN IMMEDIATE` transaction.
+async fn migrate(conn: &mut SqliteConnection) -> Result<(), Error> {
+    for &(version, script) in MIGRATIONS {
+        let mut tx = begin(conn, "migrate").await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS queue_migrations \
+             (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("migrate"))?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM queue_migrations WHERE version = ?1")
+                .bind(version)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend("migrate"))?;
+        if applied > 0 {
+            continue;
+        }
+        for statement in sql::statements(script) {
+            sqlx::query(&statement)
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("migrate"))?;
+        }
+        sqlx::query("INSERT INTO queue_migrations (version, applied_at) VALUES (?1, ?2)")
+            .bind(version)
+            .bind(Clock::system().now())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("migrate"))?;
+        tx.commit().await.map_err(backend("migrate"))?;
+        tracing::info!(version, "applied embedded queue migration");
+    }
+    Ok(())
+}
+
+fn message(row: &SqliteRow) -> Result<Message, Error> {
+    let id: i64 = row.try_get(0).map_err(backend("receive"))?;
+    Ok(Message {
+        id: id.to_string(),
+        receipt: row.try_get(1).map_err(backend("receive"))?,
+        body: row.try_get(2).map_err(backend("receive"))?,
+        receive_count: sql::count(row.try_get(3).map_err(backend("receive"))?),
+        sent_at: sql::system_time(row.try_get(4).map_err(backend("receive"))?),
+    })
+}
+
+fn dead_letter(row: &SqliteRow) -> Result<DeadLetter, Error> {
+    let id: i64 = row.try_get(0).map_err(backend("dead_letters"))?;
+    Ok(DeadLetter {
+        id: id.to_string(),
+        body: row.try_get(1).map_err(backend("dead_letters"))?,
+        reason: row.try_get(2).map_err(backend("dead_letters"))?,
+        receive_count: sql::count(row.try_get(3).map_err(backend("dead_letters"))?),
+        failed_at: sql::system_time(row.try_get(4).map_err(backend("dead_letters"))?),
+    })
+}

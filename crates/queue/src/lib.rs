@@ -18,6 +18,7 @@ mod envelope;
 mod error;
 pub mod memory;
 pub mod postgres;
+mod sql;
 pub mod sqs;
 pub mod worker;
 
