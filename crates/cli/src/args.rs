@@ -20,6 +20,8 @@ pub enum Command {
     Detectors(DetectorsArgs),
     /// Run the server: admin API, scan API, health and metrics, on the configured database.
     Serve(ServeArgs),
+    /// Run queue workers only (no HTTP): take tasks from the queue and run them.
+    Worker(ServerArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(ServerArgs),
     /// Administration tasks on the database.
@@ -36,6 +38,9 @@ pub struct ServerArgs {
     /// Database URL (overrides `database.url` and `LEAKWALL_DATABASE_URL`).
     #[arg(long)]
     pub database: Option<String>,
+    /// Queue URL (overrides `queue.url` and `LEAKWALL_QUEUE_URL`; default: the database).
+    #[arg(long)]
+    pub queue: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +50,9 @@ pub struct ServeArgs {
     /// Address to listen on (overrides `server.listen` and `LEAKWALL_LISTEN`).
     #[arg(long)]
     pub listen: Option<String>,
+    /// Run no queue workers in this process (run `leakwall worker` elsewhere).
+    #[arg(long)]
+    pub no_workers: bool,
 }
 
 #[derive(Debug, Subcommand)]

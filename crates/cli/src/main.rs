@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Detectors(args) => detectors::run(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Worker(args) => serve::worker(args),
         Command::Migrate(args) => serve::migrate(args),
         Command::Admin(args::AdminCommand::CreateKey(args)) => serve::create_key(args),
     };

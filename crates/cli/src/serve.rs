@@ -16,6 +16,9 @@ fn settings(args: &ServerArgs, listen: Option<&str>) -> anyhow::Result<Settings>
     if let Some(url) = &args.database {
         config.database.url = url.clone();
     }
+    if let Some(url) = &args.queue {
+        config.queue.url = url.clone();
+    }
     if let Some(listen) = listen {
         config.server.listen = listen.to_owned();
     }
@@ -61,8 +64,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         tracing::info!(%addr, database = %leakwall_server::redact(&settings.database_url), "serving");
-        let state = AppState::new(store.clone(), settings);
-        leakwall_server::serve(state, listener, shutdown_signal()).await?;
+        let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
+        let state = AppState::new(store.clone(), settings).with_queue(queue);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers = (!args.no_workers).then(|| {
+            let state = state.clone();
+            tokio::spawn(leakwall_server::run_workers(state, wait(stopped.clone())))
+        });
+        let http = leakwall_server::serve(state, listener, async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let served = http.await;
+        if let Some(workers) = workers {
+            workers.await.context("queue workers")??;
+        }
+        served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
@@ -89,6 +106,35 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Completes when the shutdown flag turns true.
+async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
+}
+
+/// `leakwall worker`: queue workers only, until SIGTERM or Ctrl-C.
+pub fn worker(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let settings = settings(&args, None)?;
+    runtime()?.block_on(async move {
+        let store = open_store(&settings).await?;
+        let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
+        let state = AppState::new(store.clone(), settings).with_queue(queue);
+        state
+            .detection
+            .reload(&state.store)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        tracing::info!("worker started");
+        let background = tokio::spawn(leakwall_server::maintain(state.clone()));
+        let result = leakwall_server::run_workers(state, shutdown_signal()).await;
+        background.abort();
+        result?;
+        store.close().await;
+        tracing::info!("worker stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// `leakwall migrate`

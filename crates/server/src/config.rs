@@ -22,6 +22,44 @@ pub struct Config {
     pub audit: AuditConfig,
     /// `scan:` settings.
     pub scan: ScanConfig,
+    /// `queue:` settings.
+    pub queue: QueueConfig,
+}
+
+/// `queue:` settings: where tasks wait and how workers run them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// `sqlite://FILE` (embedded), `postgres://...`, or
+    /// `sqs://QUEUE?region=R&endpoint=URL` (`LEAKWALL_QUEUE_URL`); empty = the database URL.
+    pub url: String,
+    /// Name of the queue (several deployments may share one database).
+    pub name: String,
+    /// Tasks run at once by one process.
+    pub concurrency: usize,
+    /// Seconds a received task is leased before another worker may take it (kept alive by
+    /// heartbeats while the task runs).
+    pub lease_seconds: u64,
+    /// Deliveries before a failing task goes to the dead-letter queue.
+    pub max_attempts: u32,
+    /// Seconds one task may run.
+    pub task_timeout_seconds: u64,
+    /// Seconds in-flight tasks get to finish on shutdown before they are released.
+    pub grace_seconds: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            url: String::new(),
+            name: "tasks".into(),
+            concurrency: 8,
+            lease_seconds: 30,
+            max_attempts: 5,
+            task_timeout_seconds: 300,
+            grace_seconds: 30,
+        }
+    }
 }
 
 /// `server:` settings.
@@ -150,6 +188,8 @@ pub struct Settings {
     pub audit_ttl: Duration,
     /// Scan API settings.
     pub scan: ScanConfig,
+    /// Queue settings, with `url` resolved.
+    pub queue: QueueConfig,
 }
 
 impl Config {
@@ -167,6 +207,9 @@ impl Config {
         }
         if let Some(url) = env("LEAKWALL_DATABASE_URL") {
             self.database.url = url;
+        }
+        if let Some(url) = env("LEAKWALL_QUEUE_URL") {
+            self.queue.url = url;
         }
         self
     }
@@ -198,7 +241,33 @@ impl Config {
                 bail!("auth.oidc.trusted_proxies: list the proxy addresses whose headers are believed");
             }
         }
+        let mut queue = self.queue;
+        if queue.url.is_empty() {
+            queue.url = self.database.url.clone();
+        }
+        let queue_schemes = ["sqlite:", "postgres://", "postgresql://", "sqs://"];
+        if !queue_schemes.iter().any(|s| queue.url.starts_with(s)) {
+            bail!(
+                "queue.url: `{}` must start with sqlite://, postgres:// or sqs://",
+                queue.url
+            );
+        }
+        if queue.concurrency == 0 || queue.concurrency > 1024 {
+            bail!("queue.concurrency: must be between 1 and 1024");
+        }
+        if queue.lease_seconds < 2 || queue.max_attempts == 0 || queue.task_timeout_seconds == 0 {
+            bail!("queue.lease_seconds must be at least 2, queue.max_attempts and queue.task_timeout_seconds at least 1");
+        }
+        if queue.name.is_empty()
+            || !queue
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            bail!("queue.name: letters, digits, `-` and `_` only");
+        }
         Ok(Settings {
+            queue,
             listen,
             database_url: self.database.url,
             max_body_bytes: self.server.max_body_bytes,

@@ -16,8 +16,10 @@ pub mod config;
 pub mod detection;
 pub mod error;
 pub mod openapi;
+pub mod queue;
 pub mod routes;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -83,15 +85,32 @@ pub async fn serve(
     result
 }
 
+/// Runs queue workers with Leakwall's tasks until `shutdown` completes; in-flight tasks get
+/// the configured grace period, then are released to be delivered again.
+pub async fn run_workers(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let Some(queue) = state.queue.clone() else {
+        anyhow::bail!("no queue configured");
+    };
+    let config = queue::worker_config(&state.settings.queue);
+    let worker = leakwall_queue::worker::Worker::new(queue, tasks::shared_registry(&state), config);
+    worker.run(shutdown).await.context("running queue workers")
+}
+
 /// Every few seconds: pick up detector changes made by other processes; hourly: drop expired
 /// audit records and idempotency keys.
-async fn maintain(state: AppState) {
+pub async fn maintain(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     let mut n: u64 = 0;
     loop {
         tick.tick().await;
         if let Err(e) = state.detection.reload(&state.store).await {
             tracing::warn!(error = e.message, "reloading detectors");
+        }
+        if let Some(queue) = &state.queue {
+            leakwall_queue::worker::report_stats(queue.as_ref()).await;
         }
         if n.is_multiple_of(720) {
             if let Err(e) = state.store.purge_expired_audit().await {

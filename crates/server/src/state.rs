@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use leakwall_queue::Queue;
 use leakwall_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub detection: Arc<Detection>,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The task queue, when this process has one.
+    pub queue: Option<Arc<dyn Queue>>,
 }
 
 impl AppState {
@@ -30,6 +33,13 @@ impl AppState {
             settings: Arc::new(settings),
             detection,
             metrics: crate::telemetry::prometheus(),
+            queue: None,
         }
+    }
+
+    /// With a task queue (dead-letter API, queue metrics and readiness).
+    pub fn with_queue(mut self, queue: Arc<dyn Queue>) -> AppState {
+        self.queue = Some(queue);
+        self
     }
 }

@@ -13,21 +13,34 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database (and the queue, when this process has one) answer.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "checks": {"database": "ok"}})),
-        ),
+    let mut ready = true;
+    let database = match state.store.ping().await {
+        Ok(()) => "ok",
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "not ready", "checks": {"database": "unreachable"}})),
-            )
+            ready = false;
+            "unreachable"
         }
+    };
+    let mut checks = json!({"database": database});
+    if let Some(queue) = &state.queue {
+        checks["queue"] = match queue.stats().await {
+            Ok(_) => json!("ok"),
+            Err(e) => {
+                tracing::warn!(error = %e, "queue not reachable");
+                ready = false;
+                json!("unreachable")
+            }
+        };
     }
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    };
+    (status, Json(json!({"status": word, "checks": checks})))
 }
 
 /// `GET /metrics` in the Prometheus text format.

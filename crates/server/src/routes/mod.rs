@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod meta;
+pub mod queue;
 pub mod resources;
 pub mod scan;
 
@@ -87,6 +88,25 @@ pub const ROUTES: &[Route] = &[
         "/api/history/{resource}/{id}",
         "An item's versions, from the audit log",
         || get(meta::history),
+    ),
+    route("GET", "/api/queue", "Queue counts", || get(queue::stats)),
+    route(
+        "GET",
+        "/api/queue/dead-letters",
+        "Tasks given up, with why",
+        || get(queue::dead_letters),
+    ),
+    route(
+        "POST",
+        "/api/queue/dead-letters/{id}/requeue",
+        "Put a dead letter back",
+        || post(queue::requeue),
+    ),
+    route(
+        "DELETE",
+        "/api/queue/dead-letters/{id}",
+        "Drop a dead letter",
+        || delete(queue::drop_dead),
     ),
     route(
         "GET",
