@@ -20,8 +20,8 @@ pub enum Command {
     Detectors(DetectorsArgs),
     /// Run the server: admin API, scan API, health and metrics, on the configured database.
     Serve(ServeArgs),
-    /// Run queue workers only (no HTTP): take tasks from the queue and run them.
-    Worker(ServerArgs),
+    /// Run queue workers only: take tasks from the queue and run them.
+    Worker(WorkerArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(ServerArgs),
     /// Administration tasks on the database.
@@ -53,6 +53,15 @@ pub struct ServeArgs {
     /// Run no queue workers in this process (run `leakwall worker` elsewhere).
     #[arg(long)]
     pub no_workers: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Serve /healthz, /readyz and /metrics on this address (e.g. 127.0.0.1:9090).
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

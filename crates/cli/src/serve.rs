@@ -5,7 +5,13 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use leakwall_server::{first_admin_key, open_store, AppState, Config, Settings};
 
-use crate::args::{CreateKeyArgs, ServeArgs, ServerArgs};
+use crate::args::{CreateKeyArgs, ServeArgs, ServerArgs, WorkerArgs};
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: leakwall_server::routes::HealthApp) {
+    if let Err(e) = leakwall_server::routes::serve_health(listener, app).await {
+        tracing::error!(error = %e, "health endpoint stopped");
+    }
+}
 
 fn settings(args: &ServerArgs, listen: Option<&str>) -> anyhow::Result<Settings> {
     let config = match &args.config {
@@ -114,9 +120,9 @@ async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
 }
 
 /// `leakwall worker`: queue workers only, until SIGTERM or Ctrl-C.
-pub fn worker(args: ServerArgs) -> anyhow::Result<ExitCode> {
+pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let settings = settings(&args, None)?;
+    let settings = settings(&args.server, None)?;
     runtime()?.block_on(async move {
         let store = open_store(&settings).await?;
         let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
@@ -126,10 +132,27 @@ pub fn worker(args: ServerArgs) -> anyhow::Result<ExitCode> {
             .reload(&state.store)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
+        let health = match &args.metrics_listen {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("--metrics-listen {addr}"))?;
+                println!(
+                    "health and metrics on http://{}/metrics",
+                    listener.local_addr()?
+                );
+                let app = leakwall_server::routes::health_router(state.clone());
+                Some(tokio::spawn(async move { axum_serve(listener, app).await }))
+            }
+            None => None,
+        };
         tracing::info!("worker started");
         let background = tokio::spawn(leakwall_server::maintain(state.clone()));
         let result = leakwall_server::run_workers(state, shutdown_signal()).await;
         background.abort();
+        if let Some(health) = health {
+            health.abort();
+        }
         result?;
         store.close().await;
         tracing::info!("worker stopped");

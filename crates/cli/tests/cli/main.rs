@@ -8,3 +8,4 @@ mod hostile;
 mod inputs;
 mod serve;
 mod support;
+mod worker;

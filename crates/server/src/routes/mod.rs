@@ -167,6 +167,27 @@ pub const ROUTES: &[Route] = &[
     })),
 ];
 
+/// The routes of a worker process: health, readiness and metrics only.
+pub type HealthApp = Router;
+
+/// `/healthz`, `/readyz` and `/metrics` alone, for `leakwall worker --metrics-listen`.
+pub fn health_router(state: AppState) -> HealthApp {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { ApiError::not_found("route") })
+        .with_state(state)
+}
+
+/// Serves a [`health_router`] until the task is aborted.
+pub async fn serve_health(
+    listener: tokio::net::TcpListener,
+    app: HealthApp,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).await
+}
+
 /// The router of every route, with request metrics and JSON errors for unknown routes.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
