@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
@@ -78,6 +79,20 @@ pub trait Queue: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<Vec<Message>, Error>>;
     /// Deletes a message after its task succeeded.
     fn delete(&self, receipt: &str) -> BoxFuture<'_, Result<(), Error>>;
+    /// Deletes many messages at once (the worker acknowledges in batches): every receipt is
+    /// treated as by [`delete`](Queue::delete), so stale and unknown ones are skipped. On an
+    /// error some may have been deleted and some not; the rest are delivered again when their
+    /// leases expire, and deleting them again is harmless.
+    ///
+    /// The default runs `delete` for each at once; backends override it with one statement or
+    /// call.
+    fn delete_batch(&self, receipts: Vec<String>) -> BoxFuture<'_, Result<(), Error>> {
+        let deletes = receipts
+            .iter()
+            .map(|receipt| self.delete(receipt))
+            .collect();
+        Box::pin(all_ok(deletes))
+    }
     /// Extends a held lease to `lease` from now (heartbeat); `false` if it is no longer held.
     fn extend(&self, receipt: &str, lease: Duration) -> BoxFuture<'_, Result<bool, Error>>;
     /// Gives a lease back: the message becomes visible again after `delay` (retry backoff).
@@ -96,4 +111,26 @@ pub trait Queue: Send + Sync + 'static {
     fn drop_dead(&self, dead_id: &str) -> BoxFuture<'_, Result<bool, Error>>;
     /// Counts.
     fn stats(&self) -> BoxFuture<'_, Result<Stats, Error>>;
+}
+
+/// Runs `futures` concurrently until all succeeded or one failed (its error is returned).
+async fn all_ok(futures: Vec<BoxFuture<'_, Result<(), Error>>>) -> Result<(), Error> {
+    let mut pending: Vec<_> = futures.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for slot in &mut pending {
+            let Some(future) = slot else { continue };
+            match future.as_mut().poll(cx) {
+                Poll::Ready(Ok(())) => *slot = None,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => done = false,
+            }
+        }
+        if done {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }

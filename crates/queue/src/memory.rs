@@ -249,6 +249,16 @@ impl Queue for MemoryQueue {
         Box::pin(async { Ok(()) })
     }
 
+    fn delete_batch(&self, receipts: Vec<String>) -> BoxFuture<'_, Result<(), Error>> {
+        let mut state = self.lock();
+        for receipt in &receipts {
+            if let Some(seq) = state.latest(receipt) {
+                state.remove(seq);
+            }
+        }
+        Box::pin(async { Ok(()) })
+    }
+
     fn extend(&self, receipt: &str, lease: Duration) -> BoxFuture<'_, Result<bool, Error>> {
         let mut state = self.lock();
         let held = state.held(receipt);

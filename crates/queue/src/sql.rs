@@ -136,6 +136,14 @@ pub(crate) fn total(stored: i64) -> u64 {
     u64::try_from(stored).unwrap_or(0)
 }
 
+/// `values` as one JSON array, for statements that take a list as one parameter.
+pub(crate) fn json_array<T: serde::Serialize>(
+    values: &[T],
+    operation: &'static str,
+) -> Result<String, Error> {
+    serde_json::to_string(values).map_err(|e| Error::Backend(format!("{operation}: {e}")))
+}
+
 /// Maps a database error to [`Error::Backend`], naming the operation. Bodies are only ever
 /// bound as parameters, and sqlx errors do not repeat parameters, so no body leaks here.
 pub(crate) fn backend(operation: &'static str) -> impl Fn(sqlx::Error) -> Error {

@@ -9,6 +9,7 @@ use tokio::task::{JoinError, JoinHandle};
 use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
 use tracing::{debug, info, info_span, warn, Instrument};
 
+use super::acks::Acks;
 use super::config::WorkerConfig;
 use super::task::{Registry, TaskContext, TaskError, TaskFn, TaskResult};
 use super::telemetry::{self, count, InFlight};
@@ -22,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) queue: Arc<dyn Queue>,
     pub(crate) registry: Arc<Registry>,
     pub(crate) config: WorkerConfig,
+    /// Receipts of succeeded tasks waiting to be deleted together.
+    pub(crate) acks: Acks,
 }
 
 /// How a supervised run ended.
@@ -183,9 +186,8 @@ async fn settle(shared: &Shared, message: &Message, name: &str, result: TaskResu
     let error = match result {
         Ok(()) => {
             count(telemetry::SUCCEEDED, name);
-            if let Err(error) = shared.queue.delete(&message.receipt).await {
-                warn!(%error, "delete after success failed; the task may run again");
-            }
+            // Deleted with others a moment later (see `acks`).
+            shared.acks.push(message.receipt.clone());
             return debug!("task succeeded");
         }
         Err(error) => error,

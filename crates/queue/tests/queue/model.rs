@@ -28,6 +28,7 @@ enum Op {
     Send { delay_ms: u64 },
     Receive { max: usize, lease_ms: u64 },
     Delete(usize),
+    DeleteBatch(Vec<usize>),
     Release { pick: usize, delay_ms: u64 },
     Extend { pick: usize, lease_ms: u64 },
     DeadLetter(usize),
@@ -43,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => ms().prop_map(|delay_ms| Op::Send { delay_ms }),
         3 => (1..4usize, lease()).prop_map(|(max, lease_ms)| Op::Receive { max, lease_ms }),
         2 => any::<usize>().prop_map(Op::Delete),
+        1 => proptest::collection::vec(any::<usize>(), 0..4).prop_map(Op::DeleteBatch),
         1 => (any::<usize>(), ms()).prop_map(|(pick, delay_ms)| Op::Release { pick, delay_ms }),
         1 => (any::<usize>(), lease()).prop_map(|(pick, lease_ms)| Op::Extend { pick, lease_ms }),
         1 => any::<usize>().prop_map(Op::DeadLetter),
@@ -231,6 +233,19 @@ async fn apply(
             q.delete(&m.receipt).await.expect("delete");
             if let Some(body) = model.holder(&m.receipt, false) {
                 model.messages.remove(&body);
+            }
+        }
+        Op::DeleteBatch(ref picks) => {
+            let batch: Vec<Message> = picks
+                .iter()
+                .filter_map(|&i| pick(&model.leases, i))
+                .collect();
+            let receipts = batch.iter().map(|m| m.receipt.clone()).collect();
+            q.delete_batch(receipts).await.expect("delete_batch");
+            for m in &batch {
+                if let Some(body) = model.holder(&m.receipt, false) {
+                    model.messages.remove(&body);
+                }
             }
         }
         Op::Release { pick: i, delay_ms } => {

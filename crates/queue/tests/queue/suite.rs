@@ -32,6 +32,7 @@ macro_rules! conformance {
             send_with_delay_hides_then_shows,
             expired_lease_redelivers,
             delete_is_idempotent,
+            delete_batch_deletes_the_held_ones,
             extend_keeps_the_lease,
             release_with_delay_hides_then_shows,
             dead_letter_requeue_drop,
@@ -209,6 +210,35 @@ pub async fn delete_is_idempotent(queue: Arc<dyn Queue>, t: Timing) {
     q.delete("never-issued")
         .await
         .expect("delete with an unknown receipt");
+    let s = stats(q).await;
+    assert_eq!((s.ready, s.in_flight, s.delayed), (0, 0, 0), "{s:?}");
+}
+
+/// `delete_batch` deletes every message whose receipt it names, skips unknown receipts and
+/// repeats, leaves the other leases alone, and an empty batch is fine.
+pub async fn delete_batch_deletes_the_held_ones(queue: Arc<dyn Queue>, t: Timing) {
+    let q = queue.as_ref();
+    let bodies: Vec<String> = (0..5).map(|i| format!("batch {i}")).collect();
+    q.send_batch(bodies).await.expect("send_batch");
+    let got = receive_n(q, 5, LONG, t).await;
+    let mut receipts: Vec<String> = got[..3].iter().map(|m| m.receipt.clone()).collect();
+    receipts.push(got[0].receipt.clone());
+    receipts.push("never-issued".to_string());
+    q.delete_batch(receipts.clone())
+        .await
+        .expect("delete_batch");
+    q.delete_batch(receipts).await.expect("delete_batch again");
+    q.delete_batch(Vec::new()).await.expect("an empty batch");
+    let s = stats(q).await;
+    assert_eq!((s.ready, s.in_flight, s.delayed), (0, 2, 0), "{s:?}");
+    for m in &got[3..] {
+        assert!(
+            q.extend(&m.receipt, LONG).await.expect("extend"),
+            "still held"
+        );
+    }
+    let rest = got[3..].iter().map(|m| m.receipt.clone()).collect();
+    q.delete_batch(rest).await.expect("delete_batch");
     let s = stats(q).await;
     assert_eq!((s.ready, s.in_flight, s.delayed), (0, 0, 0), "{s:?}");
 }

@@ -1,6 +1,7 @@
 //! The crash test: a worker process is SIGKILLed in the middle of its tasks; a second worker
 //! completes every task. None is lost; side effects are at most the tasks plus those in flight
-//! at the kill (at-least-once, never at-most-once).
+//! at the kill plus those finished but not yet acknowledged (the worker deletes in batches a
+//! moment later): at-least-once, never at-most-once.
 //!
 //! The worker is the example `crash_worker` (an `[[example]]`, so it adds no binary to the
 //! package); cargo has no `CARGO_BIN_EXE_` for examples, so the test builds it with the cargo
@@ -17,6 +18,9 @@ use leakwall_queue::{Envelope, Queue};
 
 const TASKS: usize = 200;
 const CONCURRENCY: usize = 4;
+/// Most tasks finished but not yet deleted at any moment (the worker's ack batch; at this
+/// test's pace of about 200 tasks/s its 2 ms window holds one or two).
+const UNACKED: usize = 32;
 
 fn build_example() -> PathBuf {
     let output = Command::new(env!("CARGO"))
@@ -130,7 +134,7 @@ async fn a_worker_killed_mid_task_loses_nothing() {
     let total: usize = counts.values().sum();
     eprintln!("{at_kill} side effects at the kill, {total} in all for {TASKS} tasks");
     assert!(
-        total <= TASKS + CONCURRENCY,
+        total <= TASKS + CONCURRENCY + UNACKED,
         "{total} side effects for {TASKS} tasks"
     );
     assert_eq!(counts.len(), TASKS, "no unknown ids");
