@@ -27,6 +27,9 @@ pub enum Command {
     /// Administration tasks on the database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Evaluate Rego policies (`eval`) and run their tests (`test`).
+    #[command(subcommand)]
+    Policy(crate::policy::PolicyCommand),
 }
 
 /// Where the configuration and the database are.

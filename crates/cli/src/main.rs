@@ -7,6 +7,7 @@ mod args;
 mod config;
 mod detectors;
 mod output;
+mod policy;
 mod scan;
 mod serve;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Command::Worker(args) => serve::worker(args),
         Command::Migrate(args) => serve::migrate(args),
         Command::Admin(args::AdminCommand::CreateKey(args)) => serve::create_key(args),
+        Command::Policy(command) => policy::run(command),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ mod exit_codes;
 mod formats;
 mod hostile;
 mod inputs;
+mod policy;
 mod serve;
 mod support;
 mod worker;
