@@ -102,7 +102,13 @@ pub async fn queries(client: &Client, base: &Url) -> anyhow::Result<Vec<Query>> 
     let mut second = first.clone();
     second
         .query_pairs_mut()
-        .append_pair("after", &next.to_string());
+        // The cursor as given: a string cursor without its JSON quotes, a number as digits.
+        .append_pair(
+            "after",
+            &next
+                .as_str()
+                .map_or_else(|| next.to_string(), str::to_owned),
+        );
     out.insert(
         2,
         Query {

@@ -71,7 +71,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = std::io::stdout().flush();
         tracing::info!(%addr, database = %leakwall_server::redact(&settings.database_url), "serving");
         let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
-        let state = AppState::new(store.clone(), settings).with_queue(queue);
+        let state = AppState::new(store.clone(), settings)
+            .with_queue(queue)
+            .with_policies()
+            .await;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = (!args.no_workers).then(|| {
             let state = state.clone();
@@ -126,7 +129,10 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let store = open_store(&settings).await?;
         let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
-        let state = AppState::new(store.clone(), settings).with_queue(queue);
+        let state = AppState::new(store.clone(), settings)
+            .with_queue(queue)
+            .with_policies()
+            .await;
         state
             .detection
             .reload(&state.store)

@@ -24,6 +24,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// `queue:` settings.
     pub queue: QueueConfig,
+    /// `policies:` settings.
+    pub policies: crate::policy::PoliciesConfig,
 }
 
 /// `queue:` settings: where tasks wait and how workers run them.
@@ -190,6 +192,8 @@ pub struct Settings {
     pub scan: ScanConfig,
     /// Queue settings, with `url` resolved.
     pub queue: QueueConfig,
+    /// Policy settings.
+    pub policies: crate::policy::PoliciesConfig,
 }
 
 impl Config {
@@ -266,7 +270,15 @@ impl Config {
         {
             bail!("queue.name: letters, digits, `-` and `_` only");
         }
+        self.policies
+            .engine
+            .settings()
+            .map_err(|e| anyhow::anyhow!("policies.engine: {e}"))?;
+        if !self.policies.decision_query.starts_with("data.") {
+            bail!("policies.decision_query: must be a data reference such as data.dlp.decision");
+        }
         Ok(Settings {
+            policies: self.policies,
             queue,
             listen,
             database_url: self.database.url,

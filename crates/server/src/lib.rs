@@ -16,6 +16,7 @@ pub mod config;
 pub mod detection;
 pub mod error;
 pub mod openapi;
+pub mod policy;
 pub mod queue;
 pub mod routes;
 pub mod state;
@@ -111,6 +112,9 @@ pub async fn maintain(state: AppState) {
         }
         if let Some(queue) = &state.queue {
             leakwall_queue::worker::report_stats(queue.as_ref()).await;
+        }
+        if let Some(policies) = &state.policies {
+            policies.reload_if_changed().await;
         }
         if n.is_multiple_of(720) {
             if let Err(e) = state.store.purge_expired_audit().await {

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The task queue, when this process has one.
     pub queue: Option<Arc<dyn Queue>>,
+    /// The Rego policies, when configured (otherwise the built-in default policy decides).
+    pub policies: Option<Arc<crate::policy::Policies>>,
 }
 
 impl AppState {
@@ -34,7 +36,18 @@ impl AppState {
             detection,
             metrics: crate::telemetry::prometheus(),
             queue: None,
+            policies: None,
         }
+    }
+
+    /// Loads the configured policies (no-op when none are configured).
+    pub async fn with_policies(mut self) -> AppState {
+        let config = self.settings.policies.clone();
+        if !config.engine.policies.is_empty() {
+            let loaded = crate::policy::Policies::load(config, Arc::clone(&self.detection)).await;
+            self.policies = Some(Arc::new(loaded));
+        }
+        self
     }
 
     /// With a task queue (dead-letter API, queue metrics and readiness).

@@ -12,7 +12,7 @@ use leakwall_queue::worker::{Registry, TaskContext, TaskError, TaskResult};
 use leakwall_store::{schemas::INCIDENTS, Item};
 use serde_json::Value;
 
-use crate::routes::scan::verdict;
+use crate::routes::scan::decide;
 use crate::state::AppState;
 
 /// Every task of this build, bound to the state it needs.
@@ -43,7 +43,10 @@ async fn scan_text(state: AppState, ctx: TaskContext) -> TaskResult {
     })
     .await
     .map_err(|_| TaskError::retry("scan panicked"))?;
-    let (action, _) = verdict(&report);
+    let channel = kwarg(&ctx, "channel");
+    let action = decide(&state, &report, &source, channel.as_deref())
+        .await
+        .verdict;
     for scanned in &report.findings {
         let f = &scanned.finding;
         let mut item = Item::new();

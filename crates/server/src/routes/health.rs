@@ -35,6 +35,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             }
         };
     }
+    if let Some(policies) = &state.policies {
+        // A policy change that does not build leaves the last good set running: ready, with
+        // the error shown.
+        checks["policies"] = match policies.error() {
+            None => json!("ok"),
+            Some(e) => json!({"error": e}),
+        };
+    }
     let (status, word) = if ready {
         (StatusCode::OK, "ready")
     } else {

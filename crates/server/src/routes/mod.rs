@@ -1,6 +1,7 @@
 //! The route table: every route, its handler and its documentation in one place; the router
 //! and the OpenAPI document are both built from it.
 
+pub mod data;
 pub mod health;
 pub mod meta;
 pub mod queue;
@@ -152,6 +153,18 @@ pub const ROUTES: &[Route] = &[
         "/v1/scan",
         "Scan a JSON text or an uploaded file",
         || post(scan::scan).layer(DefaultBodyLimit::disable()),
+    ),
+    route(
+        "POST",
+        "/v1/data/{*path}",
+        "Evaluate a rule with {\"input\"} (OPA data API)",
+        || post(data::post),
+    ),
+    route(
+        "GET",
+        "/v1/data/{*path}",
+        "Evaluate a rule without input",
+        || get(data::get),
     ),
     public(route("GET", "/api/openapi.json", "This document", || {
         get(|| async { axum::Json(crate::openapi::document()) })

@@ -23,6 +23,65 @@ struct TextRequest {
     text: String,
     #[serde(default)]
     filename: Option<String>,
+    /// Where the text was posted, for policies (`input.channel.name`).
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+/// A decision on a scan: the verdict (`allow`, `warn`, `block`), why, who to tell, and
+/// whether the configured policies or the built-in default made it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    /// `allow`, `warn` or `block`.
+    pub verdict: &'static str,
+    /// Why.
+    pub reasons: Vec<String>,
+    /// Who to notify.
+    pub notify: Vec<String>,
+    /// `policy` or `default`.
+    pub by: &'static str,
+}
+
+/// Decides on a report: with the configured policies (the input has `source`,
+/// `channel.name` and `findings`), else with the built-in default policy.
+pub async fn decide(
+    state: &AppState,
+    report: &ScanReport,
+    source: &str,
+    channel: Option<&str>,
+) -> Decided {
+    let Some(policies) = &state.policies else {
+        let (verdict, reasons) = verdict(report);
+        return Decided {
+            verdict,
+            reasons,
+            notify: Vec::new(),
+            by: "default",
+        };
+    };
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|s| {
+            let f = &s.finding;
+            json!({"detector": &*f.detector, "category": f.category.as_str(),
+                "confidence": f.confidence, "start": f.start, "end": f.end,
+                "path": f.origin.path, "member": f.origin.member})
+        })
+        .collect();
+    let input = json!({"source": source, "channel": {"name": channel}, "findings": findings});
+    let doc = policies.decide(input).await;
+    let verdict = match doc.action {
+        leakwall_policy::Action::Approve => "allow",
+        leakwall_policy::Action::Warn | leakwall_policy::Action::Notify => "warn",
+        leakwall_policy::Action::Block | leakwall_policy::Action::Reject => "block",
+    };
+    Decided {
+        verdict,
+        reasons: doc.reasons,
+        notify: doc.notify,
+        by: "policy",
+    }
 }
 
 /// The verdict of the built-in default policy (until the policy engine decides): block
@@ -48,15 +107,20 @@ pub fn verdict(report: &ScanReport) -> (&'static str, Vec<String>) {
     (verdict, reasons)
 }
 
-fn answer(report: &ScanReport) -> Json<Value> {
-    let (verdict, reasons) = verdict(report);
+fn answer(report: &ScanReport, decided: Decided) -> Json<Value> {
+    let Decided {
+        verdict,
+        reasons,
+        notify,
+        by,
+    } = decided;
     metrics::counter!("leakwall_scans_total", "verdict" => verdict).increment(1);
     metrics::counter!("leakwall_scan_bytes_total").increment(report.bytes);
     let findings: Vec<&leakwall_core::Finding> =
         report.findings.iter().map(|s| &s.finding).collect();
     Json(
-        json!({"verdict": verdict, "reasons": reasons, "bytes": report.bytes,
-        "findings": findings}),
+        json!({"verdict": verdict, "reasons": reasons, "notify": notify, "decided_by": by,
+        "bytes": report.bytes, "findings": findings}),
     )
 }
 
@@ -91,12 +155,14 @@ pub async fn scan(
     let req: TextRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))?;
     let origin = Origin::path(req.filename.unwrap_or_else(|| "text".into()));
+    let text = req.text;
     let report = tokio::task::spawn_blocking(move || {
-        engine.scan_bytes(origin, req.text.as_bytes(), None, false)
+        engine.scan_bytes(origin, text.as_bytes(), None, false)
     })
     .await
     .map_err(ApiError::internal)?;
-    Ok(answer(&report))
+    let decided = decide(&state, &report, "api", req.channel.as_deref()).await;
+    Ok(answer(&report, decided))
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -137,7 +203,8 @@ async fn scan_upload(
         let report = tokio::task::spawn_blocking(move || scan_file(&engine, file, name, written))
             .await
             .map_err(ApiError::internal)??;
-        return Ok(answer(&report));
+        let decided = decide(state, &report, "api", None).await;
+        return Ok(answer(&report, decided));
     }
     Err(ApiError::bad_request(
         "the multipart body has no `file` part",
