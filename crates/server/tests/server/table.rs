@@ -351,9 +351,25 @@ fn rows(ids: &[i64]) -> Vec<Row> {
         row("oidc:gc1,gc2", "GET", "/api/incidents", 200)
             .check(|v| channels(v) == ["C1", "C1", "C2"]),
         row("oidc:gc1", "GET", "/api/detectors", 403),
+        // The scan API, the data API and the queue are behind the same permissions.
+        row("admin", "POST", "/v1/scan", 200)
+            .body(json!({"text": "nothing"}))
+            .check(|v| v["verdict"] == "allow"),
+        row("reader", "POST", "/v1/scan", 403).body(json!({"text": "x"})),
+        row("none", "POST", "/v1/scan", 401).body(json!({"text": "x"})),
+        row("admin", "GET", "/v1/data/dlp/decision", 404).check(|v| code_is(v, "not_found")),
+        row("analyst", "GET", "/v1/data/dlp/decision", 403),
+        row("admin", "GET", "/api/queue", 404),
+        row("nothing", "GET", "/api/queue/dead-letters", 403),
+        row("analyst", "POST", "/api/queue/dead-letters/1/requeue", 403),
+        row("reader", "DELETE", "/api/queue/dead-letters/1", 403),
         // Public routes.
         row("none", "GET", "/healthz", 200),
         row("none", "GET", "/readyz", 200),
+        row("none", "GET", "/metrics", 200).check(|v| {
+            v.as_str()
+                .is_some_and(|m| m.contains("leakwall_http_requests_total"))
+        }),
         row("none", "GET", "/api/openapi.json", 200)
             .check(|v| v["paths"]["/api/{resource}/{id}"]["patch"].is_object()),
         row("none", "GET", "/nowhere", 404).check(|v| code_is(v, "not_found")),
