@@ -41,8 +41,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LEAKWALL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
