@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! queue_bench [--tasks N] [--samples N] [--backend memory|embedded|postgres|all]
-//!             [--postgres URL]
+//!             [--postgres URL] [--prefetch N]
 //! ```
+//!
+//! `--prefetch` is the worker's lease-ahead (`WorkerConfig::prefetch`, default the worker's
+//! default); the table shows the value used.
 //!
 //! Throughput: a producer enqueues N envelopes in batches of 100 while one `Worker` drains
 //! them; the clock stops when the worker has returned after its last delete. Latency: one
@@ -34,6 +37,7 @@ struct Options {
     samples: usize,
     backends: Vec<&'static str>,
     postgres: String,
+    prefetch: usize,
 }
 
 /// One column of the table.
@@ -58,13 +62,15 @@ async fn main() -> Result<()> {
         let mut per_second = [0.0; 2];
         for (slot, concurrency) in [1usize, 8].into_iter().enumerate() {
             let queue = open.queue(&format!("tput_{concurrency}")).await?;
-            per_second[slot] = throughput(queue, concurrency, options.tasks).await?;
+            let config = config(concurrency, options.prefetch);
+            per_second[slot] = throughput(queue, config, options.tasks).await?;
             eprintln!(
                 "{backend}: concurrency {concurrency}: {:.0} tasks/s",
                 per_second[slot]
             );
         }
-        let (p50, p99) = latency(open.queue("latency").await?, options.samples).await?;
+        let queue = open.queue("latency").await?;
+        let (p50, p99) = latency(queue, config(8, options.prefetch), options.samples).await?;
         eprintln!("{backend}: enqueue to start p50 {p50:?} p99 {p99:?}");
         columns.push(Column {
             backend,
@@ -87,6 +93,7 @@ fn parse_args() -> Result<Options> {
         samples: 500,
         backends: vec!["memory", "embedded", "postgres"],
         postgres: DEFAULT_POSTGRES.to_string(),
+        prefetch: WorkerConfig::default().prefetch,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -97,6 +104,7 @@ fn parse_args() -> Result<Options> {
             "--tasks" => options.tasks = value.parse().context("--tasks")?,
             "--samples" => options.samples = value.parse().context("--samples")?,
             "--postgres" => options.postgres = value,
+            "--prefetch" => options.prefetch = value.parse().context("--prefetch")?,
             "--backend" => {
                 options.backends = match value.as_str() {
                     "memory" => vec!["memory"],
@@ -158,16 +166,17 @@ async fn drop_schema(url: &str) -> Result<()> {
     Ok(admin.close().await?)
 }
 
-fn config(concurrency: usize) -> WorkerConfig {
+fn config(concurrency: usize, prefetch: usize) -> WorkerConfig {
     WorkerConfig {
         concurrency,
+        prefetch,
         grace: Duration::from_secs(60),
         ..WorkerConfig::default()
     }
 }
 
 /// Tasks per second, enqueue to delete, of `tasks` no-op tasks.
-async fn throughput(queue: Arc<dyn Queue>, concurrency: usize, tasks: usize) -> Result<f64> {
+async fn throughput(queue: Arc<dyn Queue>, config: WorkerConfig, tasks: usize) -> Result<f64> {
     let done = Arc::new(AtomicUsize::new(0));
     let all_done = Arc::new(Notify::new());
     let mut registry = Registry::new();
@@ -178,7 +187,7 @@ async fn throughput(queue: Arc<dyn Queue>, concurrency: usize, tasks: usize) -> 
         }
         async { Ok(()) }
     });
-    let worker = Worker::new(queue.clone(), Arc::new(registry), config(concurrency));
+    let worker = Worker::new(queue.clone(), Arc::new(registry), config);
     let producer = Producer::new(queue.clone());
     let start = Instant::now();
     let enqueue = tokio::spawn(async move {
@@ -202,7 +211,11 @@ async fn throughput(queue: Arc<dyn Queue>, concurrency: usize, tasks: usize) -> 
 }
 
 /// Enqueue-to-start latency percentiles (p50, p99) on an idle worker.
-async fn latency(queue: Arc<dyn Queue>, samples: usize) -> Result<(Duration, Duration)> {
+async fn latency(
+    queue: Arc<dyn Queue>,
+    config: WorkerConfig,
+    samples: usize,
+) -> Result<(Duration, Duration)> {
     let epoch = Instant::now();
     let (started, mut starts) = mpsc::unbounded_channel();
     let mut registry = Registry::new();
@@ -217,7 +230,7 @@ async fn latency(queue: Arc<dyn Queue>, samples: usize) -> Result<(Duration, Dur
         let _ = started.send(Duration::from_nanos(now.saturating_sub(sent)));
         async { Ok(()) }
     });
-    let worker = Worker::new(queue.clone(), Arc::new(registry), config(8));
+    let worker = Worker::new(queue.clone(), Arc::new(registry), config);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
     let running = tokio::spawn(async move { worker.run(stopped.notified_owned()).await });
@@ -266,6 +279,13 @@ fn print_table(columns: &[Column], options: &Options) {
                 .collect(),
         ),
     ];
+    rows.push((
+        "worker prefetch".into(),
+        columns
+            .iter()
+            .map(|_| options.prefetch.to_string())
+            .collect(),
+    ));
     rows.push((
         "enqueue→start p50 (idle)".into(),
         columns.iter().map(|c| ms(c.p50)).collect(),

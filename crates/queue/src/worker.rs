@@ -21,10 +21,17 @@
 //! together within about 2 ms, and always before `run` or `tick` returns. A process that
 //! dies in between runs those tasks again (at-least-once).
 //!
-//! Design decision: concurrency is a semaphore whose permits are taken *before* `receive`,
-//! so a worker leases only what it can start at once and never holds leased messages in a
-//! local backlog where their leases would run out. With a backlog the loop waits a moment
-//! (2 ms) for half a batch of permits, so one `receive` leases several messages.
+//! Design decision: concurrency is a semaphore of `concurrency` permits, the only limit on
+//! what runs. Leases are bounded by a second one of `concurrency + prefetch` lease slots,
+//! taken *before* `receive`, so a worker never holds more than that many leased messages.
+//! Each leased message gets its handler at once; a handler waits for a run permit in turn
+//! (the semaphore is fair), heartbeating its lease while it waits on the same schedule as
+//! while it runs, so a prefetched message's lease never runs out and its delivery count is
+//! untouched. A waiting message whose lease was lost is dropped, not run; on shutdown the
+//! waiting ones are released at once (delay 0), before the grace period of the running ones.
+//! With `prefetch` 0 a handler always finds its permit free: the worker leases only what it
+//! can start at once, as before prefetch existed. With a backlog the loop waits a moment
+//! (2 ms) for half a batch of lease slots, so one `receive` leases several messages.
 
 mod acks;
 mod config;
@@ -50,7 +57,7 @@ pub use telemetry::report_stats;
 
 use acks::Acks;
 use config::MAX_BATCH;
-use execute::{handle, Shared};
+use execute::{handle, Leased, Shared, Signals};
 
 use crate::{Error, Message, Queue};
 
@@ -67,7 +74,8 @@ const RELEASE_WAIT: Duration = Duration::from_secs(10);
 /// Runs tasks from one queue. Cheap to share behind an `Arc`; `run` and `tick` take `&self`.
 pub struct Worker {
     shared: Arc<Shared>,
-    permits: Arc<Semaphore>,
+    /// `concurrency + prefetch` lease slots: one per leased message until it is settled.
+    slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -86,14 +94,16 @@ impl Worker {
     pub fn new(queue: Arc<dyn Queue>, registry: Arc<Registry>, config: WorkerConfig) -> Worker {
         let config = config.sanitized();
         let permits = Arc::new(Semaphore::new(config.concurrency));
+        let slots = Arc::new(Semaphore::new(config.concurrency + config.prefetch));
         Worker {
             shared: Arc::new(Shared {
                 queue,
                 registry,
                 config,
                 acks: Acks::default(),
+                permits,
             }),
-            permits,
+            slots,
         }
     }
 
@@ -102,22 +112,30 @@ impl Worker {
         &self.shared.config
     }
 
-    /// Receives and runs tasks until `shutdown` completes; then stops receiving, lets in-flight
-    /// tasks finish for up to `grace`, releases the unfinished ones (they are delivered again)
-    /// and returns. Backend errors are logged and retried, never returned.
+    /// Receives and runs tasks until `shutdown` completes; then stops receiving, releases the
+    /// prefetched messages not started yet, lets in-flight tasks finish for up to `grace`,
+    /// releases the unfinished ones (all released messages are delivered again) and returns.
+    /// Backend errors are logged and retried, never returned.
     pub async fn run(&self, shutdown: impl Future<Output = ()> + Send) -> Result<(), Error> {
         let (stop, stop_rx) = watch::channel(false);
+        let (stopping, stopping_rx) = watch::channel(false);
+        let signals = Signals {
+            stopping: stopping_rx,
+            stop: stop_rx,
+        };
         let mut running = JoinSet::new();
         tokio::pin!(shutdown);
         info!(
             concurrency = self.shared.config.concurrency,
+            prefetch = self.shared.config.prefetch,
             "worker started"
         );
         let (acks_stop, acks_stop_rx) = watch::channel(false);
         let work = async {
-            self.receive_loop(&mut shutdown, &mut running, &stop_rx)
+            self.receive_loop(&mut shutdown, &mut running, &signals)
                 .await;
-            info!(in_flight = running.len(), "worker stopping");
+            info!(leased = running.len(), "worker stopping");
+            stopping.send_replace(true);
             self.drain(running, stop).await;
             acks_stop.send_replace(true);
         };
@@ -130,24 +148,30 @@ impl Worker {
         Ok(())
     }
 
-    /// Receives one batch without waiting (as many as there are free permits, at most 10), runs
-    /// it to completion and returns how many messages were handled: tests step the worker with
-    /// it. A backend error of the `receive` is returned.
+    /// Receives one batch without waiting (as many as there are free permits, at most 10; no
+    /// prefetch), runs it to completion and returns how many messages were handled: tests step
+    /// the worker with it. A backend error of the `receive` is returned.
     pub async fn tick(&self) -> Result<usize, Error> {
-        let permits = self.free_permits(None);
-        if permits.is_empty() {
+        let mut slots = self.free_slots(None);
+        slots.truncate(self.shared.permits.available_permits());
+        if slots.is_empty() {
             return Ok(0);
         }
         let lease = self.shared.config.lease;
         let messages = self
             .shared
             .queue
-            .receive(permits.len(), lease, Duration::ZERO)
+            .receive(slots.len(), lease, Duration::ZERO)
             .await?;
         let handled = messages.len();
         let (_stop, stop_rx) = watch::channel(false);
+        let (_stopping, stopping_rx) = watch::channel(false);
+        let signals = Signals {
+            stopping: stopping_rx,
+            stop: stop_rx,
+        };
         let mut running = JoinSet::new();
-        self.start(messages, permits, &mut running, &stop_rx).await;
+        self.start(messages, slots, &mut running, &signals).await;
         while let Some(joined) = running.join_next().await {
             log_join(joined);
         }
@@ -159,7 +183,7 @@ impl Worker {
         &self,
         shutdown: &mut std::pin::Pin<&mut S>,
         running: &mut JoinSet<()>,
-        stop_rx: &watch::Receiver<bool>,
+        signals: &Signals,
     ) where
         S: Future<Output = ()>,
     {
@@ -173,20 +197,20 @@ impl Worker {
             let first = tokio::select! {
                 biased;
                 _ = shutdown.as_mut() => return,
-                permit = self.permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
+                slot = self.slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
                     Err(_) => return, // never closed
                 },
             };
-            let mut permits = self.free_permits(Some(first));
+            let mut slots = self.free_slots(Some(first));
             if busy {
-                self.gather_permits(&mut permits).await;
+                self.gather_slots(&mut slots).await;
             }
             let started = Instant::now();
             let receive = self
                 .shared
                 .queue
-                .receive(permits.len(), config.lease, config.poll_wait);
+                .receive(slots.len(), config.lease, config.poll_wait);
             tokio::pin!(receive);
             // A receive in progress is finished even on shutdown (its messages are leased by
             // then); they are released at once below.
@@ -200,8 +224,8 @@ impl Worker {
                 Ok(messages) if stopping => return release_all(&self.shared, messages).await,
                 Ok(messages) if messages.is_empty() => MIN_POLL.saturating_sub(started.elapsed()),
                 Ok(messages) => {
-                    busy = messages.len() >= permits.len();
-                    self.start(messages, permits, running, stop_rx).await;
+                    busy = messages.len() >= slots.len();
+                    self.start(messages, slots, running, signals).await;
                     Duration::ZERO
                 }
                 Err(error) => {
@@ -221,60 +245,66 @@ impl Worker {
         }
     }
 
-    /// `first` (if any) and as many more free permits as can be had, up to [`MAX_BATCH`].
-    fn free_permits(&self, first: Option<OwnedSemaphorePermit>) -> Vec<OwnedSemaphorePermit> {
-        let mut permits: Vec<_> = first.into_iter().collect();
-        while permits.len() < MAX_BATCH {
-            match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => permits.push(permit),
+    /// `first` (if any) and as many more free lease slots as can be had, up to [`MAX_BATCH`].
+    fn free_slots(&self, first: Option<OwnedSemaphorePermit>) -> Vec<OwnedSemaphorePermit> {
+        let mut slots: Vec<_> = first.into_iter().collect();
+        while slots.len() < MAX_BATCH {
+            match self.slots.clone().try_acquire_owned() {
+                Ok(slot) => slots.push(slot),
                 Err(_) => break,
             }
         }
-        permits
+        slots
     }
 
-    /// With a backlog, waits up to [`GATHER`] for half a batch of permits, so that one
+    /// With a backlog, waits up to [`GATHER`] for half a batch of lease slots, so that one
     /// `receive` (one transaction on the SQL backends) leases several messages instead of one
     /// per finished task.
-    async fn gather_permits(&self, permits: &mut Vec<OwnedSemaphorePermit>) {
-        let want = self.shared.config.concurrency.min(MAX_BATCH).div_ceil(2);
+    async fn gather_slots(&self, slots: &mut Vec<OwnedSemaphorePermit>) {
+        let config = &self.shared.config;
+        let want = (config.concurrency + config.prefetch)
+            .min(MAX_BATCH)
+            .div_ceil(2);
         let deadline = Instant::now() + GATHER;
-        while permits.len() < want {
-            match timeout_at(deadline, self.permits.clone().acquire_owned()).await {
-                Ok(Ok(permit)) => permits.push(permit),
+        while slots.len() < want {
+            match timeout_at(deadline, self.slots.clone().acquire_owned()).await {
+                Ok(Ok(slot)) => slots.push(slot),
                 _ => break,
             }
         }
-        let mut more = self.free_permits(None);
-        more.truncate(MAX_BATCH.saturating_sub(permits.len()));
-        permits.append(&mut more);
+        let mut more = self.free_slots(None);
+        more.truncate(MAX_BATCH.saturating_sub(slots.len()));
+        slots.append(&mut more);
     }
 
-    /// Spawns one handler per message, each holding one permit; messages beyond the permits
-    /// (a backend that returned more than asked) are released at once.
+    /// Spawns one handler per message, each holding one lease slot (it waits for a run permit
+    /// itself); messages beyond the slots (a backend that returned more than asked) are
+    /// released at once.
     async fn start(
         &self,
         messages: Vec<Message>,
-        permits: Vec<OwnedSemaphorePermit>,
+        slots: Vec<OwnedSemaphorePermit>,
         running: &mut JoinSet<()>,
-        stop_rx: &watch::Receiver<bool>,
+        signals: &Signals,
     ) {
+        let received = Instant::now();
         let mut messages = messages.into_iter();
-        for permit in permits {
+        for slot in slots {
             let Some(message) = messages.next() else {
                 break;
             };
-            running.spawn(handle(
-                self.shared.clone(),
+            let leased = Leased {
                 message,
-                stop_rx.clone(),
-                permit,
-            ));
+                slot,
+                received,
+            };
+            running.spawn(handle(self.shared.clone(), leased, signals.clone()));
         }
         release_all(&self.shared, messages.collect()).await;
     }
 
-    /// Waits up to `grace` for the running tasks, then tells the rest to release their leases.
+    /// Waits up to `grace` for the running tasks, then tells the rest to release their leases
+    /// (prefetched messages not started were released when `stopping` was sent).
     async fn drain(&self, mut running: JoinSet<()>, stop: watch::Sender<bool>) {
         let grace = sleep(self.shared.config.grace);
         tokio::pin!(grace);

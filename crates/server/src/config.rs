@@ -48,6 +48,9 @@ pub struct QueueConfig {
     pub task_timeout_seconds: u64,
     /// Seconds in-flight tasks get to finish on shutdown before they are released.
     pub grace_seconds: u64,
+    /// Tasks leased ahead of free slots (kept alive by heartbeats while they wait); small or
+    /// 0 when tasks are long and several workers share the queue.
+    pub prefetch: usize,
 }
 
 impl Default for QueueConfig {
@@ -60,6 +63,7 @@ impl Default for QueueConfig {
             max_attempts: 5,
             task_timeout_seconds: 300,
             grace_seconds: 30,
+            prefetch: 16,
         }
     }
 }
@@ -258,6 +262,9 @@ impl Config {
         }
         if queue.concurrency == 0 || queue.concurrency > 1024 {
             bail!("queue.concurrency: must be between 1 and 1024");
+        }
+        if queue.prefetch > 10_000 {
+            bail!("queue.prefetch: must be at most 10000");
         }
         if queue.lease_seconds < 2 || queue.max_attempts == 0 || queue.task_timeout_seconds == 0 {
             bail!("queue.lease_seconds must be at least 2, queue.max_attempts and queue.task_timeout_seconds at least 1");

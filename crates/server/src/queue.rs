@@ -68,6 +68,7 @@ pub fn worker_config(config: &QueueConfig) -> WorkerConfig {
         max_attempts: config.max_attempts,
         task_timeout: Duration::from_secs(config.task_timeout_seconds),
         grace: Duration::from_secs(config.grace_seconds),
+        prefetch: config.prefetch,
         ..WorkerConfig::default()
     }
 }

@@ -11,6 +11,12 @@ use crate::Error;
 pub struct WorkerConfig {
     /// Tasks running at once (a semaphore; default 8).
     pub concurrency: usize,
+    /// Messages leased ahead of a free permit (default 16; 0 leases only what can start at
+    /// once). The worker holds at most `concurrency + prefetch` leases; the extra ones wait in
+    /// the worker, heartbeated like running tasks, and are released at once on shutdown. Each
+    /// waiting message is one another worker cannot take: keep it small (or 0) when tasks are
+    /// long and several workers share a queue.
+    pub prefetch: usize,
     /// Lease (visibility timeout) taken on every message (default 30 s).
     pub lease: Duration,
     /// How often a running task's lease is extended (default `lease / 3`).
@@ -33,12 +39,15 @@ pub struct WorkerConfig {
 
 /// Most messages one `receive` asks for, whatever the concurrency (SQS allows 10).
 pub(crate) const MAX_BATCH: usize = 10;
+/// Largest `prefetch` accepted.
+const MAX_PREFETCH: usize = 10_000;
 
 impl Default for WorkerConfig {
     fn default() -> WorkerConfig {
         let lease = Duration::from_secs(30);
         WorkerConfig {
             concurrency: 8,
+            prefetch: 16,
             lease,
             heartbeat: lease / 3,
             max_attempts: 5,
@@ -57,6 +66,9 @@ impl WorkerConfig {
         let fail = |msg: &str| Err(Error::Config(format!("worker: {msg}")));
         if self.concurrency == 0 || self.concurrency > 10_000 {
             return fail("concurrency must be between 1 and 10000");
+        }
+        if self.prefetch > MAX_PREFETCH {
+            return fail("prefetch must be between 0 and 10000");
         }
         if self.lease < Duration::from_secs(1) {
             return fail("lease must be at least 1s");
@@ -81,6 +93,7 @@ impl WorkerConfig {
     pub(crate) fn sanitized(mut self) -> WorkerConfig {
         let defaults = WorkerConfig::default();
         self.concurrency = self.concurrency.clamp(1, 10_000);
+        self.prefetch = self.prefetch.min(MAX_PREFETCH);
         if self.lease.is_zero() {
             self.lease = defaults.lease;
         }
@@ -169,5 +182,20 @@ mod tests {
         .sanitized();
         assert_eq!(config.concurrency, 1);
         assert!(!config.heartbeat.is_zero() && config.heartbeat < config.lease);
+    }
+
+    #[test]
+    fn prefetch_is_bounded() {
+        let config = WorkerConfig {
+            prefetch: usize::MAX,
+            ..WorkerConfig::default()
+        };
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("prefetch"));
+        assert_eq!(config.sanitized().prefetch, MAX_PREFETCH);
+        assert_eq!(WorkerConfig::default().prefetch, 16);
     }
 }

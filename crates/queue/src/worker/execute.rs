@@ -1,12 +1,20 @@
-//! One message, from lease to settlement: parse, look up, run under a timeout while
-//! heartbeating the lease, then delete, release for a retry, or dead-letter.
+//! One message, from lease to settlement: wait for a run permit (a prefetched message), parse,
+//! look up, run under a timeout while heartbeating the lease, then delete, release for a
+//! retry, or dead-letter.
+//!
+//! The lease is heartbeated from the moment it is taken: one schedule (every `heartbeat` from
+//! the receive) covers the wait for a permit and the run, so a message that waited is never
+//! extended later than one that started at once. A message whose lease is lost while it waits
+//! (`extend` answers `false`, or failed heartbeats let it run out) is dropped, not run: it is
+//! someone else's now. On shutdown a waiting message is released at once, without waiting for
+//! the grace period, and its delivery count is what it was.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinError, JoinHandle};
-use tokio::time::{interval_at, sleep, Instant, MissedTickBehavior};
+use tokio::time::{interval_at, sleep, Instant, Interval, MissedTickBehavior};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::acks::Acks;
@@ -25,6 +33,79 @@ pub(crate) struct Shared {
     pub(crate) config: WorkerConfig,
     /// Receipts of succeeded tasks waiting to be deleted together.
     pub(crate) acks: Acks,
+    /// The run limit: `concurrency` permits, one per running message.
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+/// A message just leased, and what it holds.
+pub(crate) struct Leased {
+    pub(crate) message: Message,
+    /// One of the worker's `concurrency + prefetch` lease slots, held until settled.
+    pub(crate) slot: OwnedSemaphorePermit,
+    /// When the `receive` that leased it returned.
+    pub(crate) received: Instant,
+}
+
+/// The worker's shutdown signals, as seen by a handler.
+#[derive(Clone)]
+pub(crate) struct Signals {
+    /// `true`: the worker stopped receiving; a message still waiting for a permit is released.
+    pub(crate) stopping: watch::Receiver<bool>,
+    /// `true`: the grace period is over; a running task is stopped and released.
+    pub(crate) stop: watch::Receiver<bool>,
+}
+
+/// Keeps one lease: the heartbeat schedule, and what is known of the lease.
+struct Lease {
+    heartbeat: Interval,
+    /// `false` once `extend` answered that the lease is no longer held.
+    held: bool,
+    /// The lease was good at least until `confirmed + lease`.
+    confirmed: Instant,
+}
+
+/// What one heartbeat learned.
+enum Beat {
+    Held,
+    Lost,
+    /// The backend failed; try again at the next beat.
+    Unknown,
+}
+
+impl Lease {
+    fn new(config: &WorkerConfig, received: Instant) -> Lease {
+        let mut heartbeat = interval_at(received + config.heartbeat, config.heartbeat);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Lease {
+            heartbeat,
+            held: true,
+            confirmed: received,
+        }
+    }
+
+    /// Extends the lease to `lease` from now.
+    async fn beat(&mut self, shared: &Shared, receipt: &str) -> Beat {
+        let asked = Instant::now();
+        match shared.queue.extend(receipt, shared.config.lease).await {
+            Ok(true) => {
+                self.confirmed = asked;
+                Beat::Held
+            }
+            Ok(false) => {
+                self.held = false;
+                Beat::Lost
+            }
+            Err(error) => {
+                warn!(%error, "heartbeat failed; trying again at the next beat");
+                Beat::Unknown
+            }
+        }
+    }
+
+    /// Whether the lease is still known to be held.
+    fn current(&self, config: &WorkerConfig) -> bool {
+        self.held && Instant::now() < self.confirmed + config.lease
+    }
 }
 
 /// How a supervised run ended.
@@ -44,15 +125,19 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Handles one leased message; `stop` turning `true` means: give the lease back now. The
-/// permit is held until the message is settled.
-pub(crate) async fn handle(
-    shared: Arc<Shared>,
-    message: Message,
-    stop: watch::Receiver<bool>,
-    permit: OwnedSemaphorePermit,
-) {
-    let _permit = permit;
+/// Handles one leased message: waits for a run permit (heartbeating the lease meanwhile),
+/// then runs and settles it. The lease slot and the permit are held until it is settled.
+pub(crate) async fn handle(shared: Arc<Shared>, leased: Leased, signals: Signals) {
+    let Leased {
+        message,
+        slot: _slot,
+        received,
+    } = leased;
+    let Signals { mut stopping, stop } = signals;
+    let mut lease = Lease::new(&shared.config, received);
+    let Some(_permit) = wait_for_permit(&shared, &message, &mut lease, &mut stopping).await else {
+        return;
+    };
     let envelope = match Envelope::from_body(&message.body) {
         Ok(envelope) => envelope,
         Err(reason) => {
@@ -86,9 +171,59 @@ pub(crate) async fn handle(
         attempt = message.receive_count,
         trace_id = envelope.trace_id.as_deref().unwrap_or(""),
     );
-    run(shared, message, envelope, task, stop)
+    run(shared, message, envelope, task, stop, lease)
         .instrument(span)
         .await;
+}
+
+/// A run permit, at once if one is free; else waits for one in turn while heartbeating the
+/// lease. `None`: the message was released (shutdown) or dropped (its lease was lost).
+async fn wait_for_permit(
+    shared: &Shared,
+    message: &Message,
+    lease: &mut Lease,
+    stopping: &mut watch::Receiver<bool>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(permit) = shared.permits.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    // Created once, so that a heartbeat does not lose the message's place in the queue.
+    let acquire = shared.permits.clone().acquire_owned();
+    tokio::pin!(acquire);
+    let mut stopping_open = true;
+    let permit = loop {
+        tokio::select! {
+            biased;
+            stopped = async { stopping.wait_for(|stop| *stop).await.is_ok() }, if stopping_open => {
+                if !stopped {
+                    stopping_open = false; // the worker is gone; nobody will ask to stop
+                    continue;
+                }
+                match shared.queue.release(&message.receipt, Duration::ZERO).await {
+                    Ok(()) => debug!(message_id = %message.id, "prefetched message released"),
+                    Err(error) => {
+                        warn!(message_id = %message.id, %error, "release failed; the lease will expire")
+                    }
+                }
+                return None;
+            }
+            permit = &mut acquire => match permit {
+                Ok(permit) => break permit,
+                Err(_) => return None, // never closed
+            },
+            _ = lease.heartbeat.tick() => {
+                if let Beat::Lost = lease.beat(shared, &message.receipt).await {
+                    warn!(message_id = %message.id, "lease lost while waiting to run; not run");
+                    return None;
+                }
+            }
+        }
+    };
+    if !lease.current(&shared.config) {
+        warn!(message_id = %message.id, "lease ran out while waiting to run; not run");
+        return None;
+    }
+    Some(permit)
 }
 
 async fn run(
@@ -97,6 +232,7 @@ async fn run(
     envelope: Envelope,
     task: TaskFn,
     mut stop: watch::Receiver<bool>,
+    mut lease: Lease,
 ) {
     let name = envelope.task.clone();
     count(telemetry::STARTED, &name);
@@ -109,7 +245,7 @@ async fn run(
     };
     // Spawned, so that a panic in the task is a `JoinError` here and not a dead worker.
     let mut join = AbortOnDrop(tokio::spawn(task(context)));
-    match supervise(&shared, &message.receipt, &mut join, &mut stop).await {
+    match supervise(&shared, &message.receipt, &mut lease, &mut join, &mut stop).await {
         Outcome::Finished(result) => settle(&shared, &message, &name, result).await,
         Outcome::Stopped => {
             join.0.abort();
@@ -125,15 +261,13 @@ async fn run(
 async fn supervise(
     shared: &Shared,
     receipt: &str,
+    lease: &mut Lease,
     join: &mut AbortOnDrop,
     stop: &mut watch::Receiver<bool>,
 ) -> Outcome {
     let config = &shared.config;
     let timeout = sleep(config.task_timeout);
     tokio::pin!(timeout);
-    let mut heartbeat = interval_at(Instant::now() + config.heartbeat, config.heartbeat);
-    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut lease_held = true;
     let mut stop_open = true;
     loop {
         tokio::select! {
@@ -145,8 +279,10 @@ async fn supervise(
                     "task timed out after {after:?}"
                 ))));
             }
-            _ = heartbeat.tick(), if lease_held => {
-                lease_held = extend(shared, receipt).await;
+            _ = lease.heartbeat.tick(), if lease.held => {
+                if let Beat::Lost = lease.beat(shared, receipt).await {
+                    warn!("lease lost: the message may run twice; its result is still acted on");
+                }
             }
             stopped = async { stop.wait_for(|stop| *stop).await.is_ok() }, if stop_open => {
                 if stopped {
@@ -154,21 +290,6 @@ async fn supervise(
                 }
                 stop_open = false; // the worker is gone; nobody will ask to stop
             }
-        }
-    }
-}
-
-/// One heartbeat; `false` once the lease is known to be lost.
-async fn extend(shared: &Shared, receipt: &str) -> bool {
-    match shared.queue.extend(receipt, shared.config.lease).await {
-        Ok(true) => true,
-        Ok(false) => {
-            warn!("lease lost: the message may run twice; its result is still acted on");
-            false
-        }
-        Err(error) => {
-            warn!(%error, "heartbeat failed; trying again at the next beat");
-            true
         }
     }
 }

@@ -16,6 +16,7 @@ pub fn memory() -> Arc<dyn Queue> {
 pub fn config() -> WorkerConfig {
     WorkerConfig {
         concurrency: 8,
+        prefetch: 16,
         lease: Duration::from_secs(30),
         heartbeat: Duration::from_secs(10),
         max_attempts: 3,
