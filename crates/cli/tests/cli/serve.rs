@@ -30,16 +30,18 @@ fn database(dir: &Path) -> String {
 
 /// Starts the server and reads its stdout up to the line with the address. The returned
 /// `Server` kills and waits for the child when dropped.
-#[allow(clippy::zombie_processes)]
 fn serve(dir: &Path) -> Server {
+    serve_with(dir, &[])
+}
+
+/// Like [`serve`], with extra arguments.
+#[allow(clippy::zombie_processes)]
+fn serve_with(dir: &Path, extra: &[&str]) -> Server {
+    let db = database(dir);
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", &db];
+    args.extend_from_slice(extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakwall"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &database(dir),
-        ])
+        .args(&args)
         .current_dir(dir)
         .env("LEAKWALL_LOG", "warn")
         .stdout(Stdio::piped())
@@ -248,4 +250,41 @@ async fn create_key_prints_only_the_key_and_migrate_is_idempotent() {
     assert_eq!(page["items"][0]["body"]["name"], "ci", "{page}");
     let (status, _) = get(&server, &key, "/readyz").await;
     assert_eq!(status, 200);
+}
+
+/// `serve` runs queue workers in-process; `--no-workers` leaves the tasks for `leakwall worker`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_queued_tasks_unless_told_not_to() {
+    use leakwall_queue::{embedded::EmbeddedQueue, worker::Producer, Envelope, Queue};
+    let dir = tempdir();
+    let db = database(dir.path());
+    let migrated = run(dir.path(), &["migrate", "--database", &db]);
+    assert_eq!(migrated.code, 0, "{}", migrated.stderr);
+    let queue = std::sync::Arc::new(EmbeddedQueue::open(&db, "tasks").await.expect("queue"));
+    let task = Envelope::new("scan_text").kwarg("text", json!(format!("card {CARD}")));
+    Producer::new(queue.clone())
+        .enqueue(&task)
+        .await
+        .expect("enqueue");
+
+    let idle = serve_with(dir.path(), &["--no-workers"]);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        queue.stats().await.expect("stats").ready,
+        1,
+        "--no-workers ran a task"
+    );
+    drop(idle);
+
+    let busy = serve(dir.path());
+    let mut left = 1;
+    for _ in 0..100 {
+        left = queue.stats().await.expect("stats").ready;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "serve's workers took the task");
+    drop(busy);
 }
