@@ -54,7 +54,9 @@ mod setup;
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use aws_sdk_sqs::Client;
 
 use crate::{BoxFuture, DeadLetter, Error, Message, Queue, Stats};
@@ -207,6 +209,48 @@ impl SqsQueue {
         Ok(())
     }
 
+    /// `DeleteMessageBatch` in chunks of 10; receipts this process knows to be stale are
+    /// skipped and entries SQS refuses as stale count as deleted (delete is idempotent).
+    async fn delete_many(&self, receipts: Vec<String>) -> Result<(), Error> {
+        let mut live: Vec<String> = receipts
+            .into_iter()
+            .filter(|r| self.leases.check(r) != Lease::Expired)
+            .collect();
+        // One entry per receipt: SQS refuses a batch that names a message twice.
+        live.sort_unstable();
+        live.dedup();
+        for chunk in live.chunks(MAX_PER_CALL) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, receipt) in chunk.iter().enumerate() {
+                let entry = DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(receipt)
+                    .build()
+                    .map_err(|e| Error::Backend(format!("DeleteMessageBatch: {e}")))?;
+                entries.push(entry);
+            }
+            let out = self
+                .client
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| backend("DeleteMessageBatch", e))?;
+            if let Some(f) = out.failed().iter().find(|f| !convert::is_stale_entry(f)) {
+                return Err(Error::Backend(format!(
+                    "DeleteMessageBatch: {} ({})",
+                    f.code(),
+                    f.message().unwrap_or_default()
+                )));
+            }
+            for receipt in chunk {
+                self.leases.end(receipt);
+            }
+        }
+        Ok(())
+    }
+
     /// `DeleteMessage`; `Ok(false)` when SQS calls the receipt invalid or stale.
     async fn delete_from(&self, queue_url: &str, receipt: &str) -> Result<bool, Error> {
         let result = self
@@ -326,6 +370,10 @@ impl Queue for SqsQueue {
     fn delete(&self, receipt: &str) -> BoxFuture<'_, Result<(), Error>> {
         let receipt = receipt.to_owned();
         Box::pin(async move { self.delete_one(&receipt).await })
+    }
+
+    fn delete_batch(&self, receipts: Vec<String>) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { self.delete_many(receipts).await })
     }
 
     fn extend(&self, receipt: &str, lease: Duration) -> BoxFuture<'_, Result<bool, Error>> {

@@ -179,14 +179,23 @@ pub(super) fn is_stale_receipt<E: ProvideErrorMetadata, R>(error: &SdkError<E, R
     let Some(service) = error.as_service_error() else {
         return false;
     };
-    match service.code() {
+    is_stale_code(service.code(), service.message())
+}
+
+/// Whether a failed entry of a batch call refused a stale or invalid receipt.
+pub(super) fn is_stale_entry(entry: &aws_sdk_sqs::types::BatchResultErrorEntry) -> bool {
+    is_stale_code(Some(entry.code()), entry.message())
+}
+
+fn is_stale_code(code: Option<&str>, message: Option<&str>) -> bool {
+    match code {
         Some("ReceiptHandleIsInvalid" | "MessageNotInflight" | "InvalidReceiptHandle") => true,
         Some(code) if code.ends_with(".MessageNotInflight") => true,
         // Real SQS: "Value … for parameter ReceiptHandle is invalid. Reason: Message does not
         // exist or is not available for visibility timeout change."
-        Some("InvalidParameterValue") => service
-            .message()
-            .is_some_and(|m| m.contains("ReceiptHandle") || m.contains("receipt handle")),
+        Some("InvalidParameterValue") => {
+            message.is_some_and(|m| m.contains("ReceiptHandle") || m.contains("receipt handle"))
+        }
         _ => false,
     }
 }
