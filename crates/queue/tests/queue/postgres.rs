@@ -149,8 +149,11 @@ async fn notify_wakes_another_process() {
         consumer.delete(&got[0].receipt).await.expect("delete");
     }
     latencies.sort();
+    // Woken by NOTIFY the consumer answers in a few milliseconds; by its fallback poll (every
+    // 200 ms once backed off) the median would be near 100 ms. The median, not the tail, so a
+    // loaded machine's stragglers do not fail the test.
     assert!(
-        latencies[8] < Duration::from_millis(100),
+        latencies[4] < Duration::from_millis(50),
         "latencies {latencies:?}"
     );
     producer.close().await;
