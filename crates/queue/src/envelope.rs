@@ -56,6 +56,21 @@ impl Envelope {
         self
     }
 
+    /// How long from `now` until `not_before`; `None` when there is none or it has passed.
+    /// A `not_before` that is not an RFC 3339 time is an error naming it.
+    pub fn wait_until_start(
+        &self,
+        now: std::time::SystemTime,
+    ) -> Result<Option<std::time::Duration>, String> {
+        let Some(text) = &self.not_before else {
+            return Ok(None);
+        };
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| format!("malformed task envelope: not_before `{text}`: {e}"))?;
+        let at = std::time::SystemTime::from(at);
+        Ok(at.duration_since(now).ok().filter(|d| !d.is_zero()))
+    }
+
     /// The JSON body put on the queue.
     pub fn to_body(&self) -> String {
         // Serializing a struct of strings and JSON values cannot fail.

@@ -154,6 +154,20 @@ pub(crate) async fn handle(shared: Arc<Shared>, leased: Leased, signals: Signals
         warn!(message_id = %message.id, task = ?name, "unknown task, dead-lettering");
         return dead_letter(&shared, &message, telemetry::UNKNOWN_TASK, &reason).await;
     };
+    match envelope.wait_until_start(std::time::SystemTime::now()) {
+        Err(reason) => {
+            warn!(message_id = %message.id, "malformed not_before, dead-lettering");
+            return dead_letter(&shared, &message, telemetry::MALFORMED, &reason).await;
+        }
+        Ok(Some(wait)) => {
+            // The producer asked for a later start: the lease goes back until then.
+            if let Err(e) = shared.queue.release(&message.receipt, wait).await {
+                warn!(message_id = %message.id, error = %e, "releasing a task that is not due");
+            }
+            return;
+        }
+        Ok(None) => {}
+    }
     let max = shared.config.max_attempts;
     if message.receive_count > max {
         // Earlier deliveries never settled (the process died or was stopped mid-task): a

@@ -38,7 +38,15 @@ impl Producer {
         envelope: &Envelope,
         delay: Duration,
     ) -> Result<String, Error> {
-        let id = self.queue.send(with_id(envelope).to_body(), delay).await?;
+        // A `not_before` later than `delay` delays the send itself (the worker also honours it).
+        let due = envelope
+            .wait_until_start(std::time::SystemTime::now())
+            .map_err(Error::Config)?
+            .unwrap_or_default();
+        let id = self
+            .queue
+            .send(with_id(envelope).to_body(), delay.max(due))
+            .await?;
         count_n(ENQUEUED, &envelope.task, 1);
         Ok(id)
     }

@@ -6,6 +6,7 @@
 mod crash;
 mod embedded;
 mod memory;
+mod not_before;
 mod prefetch;
 mod run;
 mod step;
