@@ -37,7 +37,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Notify};
 
 pub use crate::sql::Clock;
 use crate::sql::{self, backend};
-use crate::{BoxFuture, DeadLetter, Error, Message, Queue, Stats};
+use crate::{DeadLetter, Error, Message, Stats};
 
 /// Migrations, in order; each runs once per database, recorded in `queue_migrations`.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
@@ -409,73 +409,7 @@ impl EmbeddedQueue {
     }
 }
 
-impl Queue for EmbeddedQueue {
-    fn send(&self, body: String, delay: Duration) -> BoxFuture<'_, Result<String, Error>> {
-        Box::pin(self.send_one(body, delay))
-    }
-
-    fn send_batch(&self, bodies: Vec<String>) -> BoxFuture<'_, Result<Vec<String>, Error>> {
-        Box::pin(self.send_many(bodies))
-    }
-
-    fn receive(
-        &self,
-        max: usize,
-        lease: Duration,
-        wait: Duration,
-    ) -> BoxFuture<'_, Result<Vec<Message>, Error>> {
-        Box::pin(async move {
-            if max == 0 {
-                return Ok(Vec::new());
-            }
-            sql::long_poll(&self.wake, wait, || self.lease(max, lease)).await
-        })
-    }
-
-    fn delete(&self, receipt: &str) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.delete_leased(vec![receipt.to_string()]))
-    }
-
-    fn delete_batch(&self, receipts: Vec<String>) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.delete_leased(receipts))
-    }
-
-    fn extend(&self, receipt: &str, lease: Duration) -> BoxFuture<'_, Result<bool, Error>> {
-        let receipt = receipt.to_string();
-        Box::pin(async move { self.set_visible(&receipt, lease, false).await })
-    }
-
-    fn release(&self, receipt: &str, delay: Duration) -> BoxFuture<'_, Result<(), Error>> {
-        let receipt = receipt.to_string();
-        Box::pin(async move { self.set_visible(&receipt, delay, true).await.map(drop) })
-    }
-
-    fn dead_letter<'a>(
-        &'a self,
-        message: &'a Message,
-        reason: &'a str,
-    ) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.bury(message, reason))
-    }
-
-    fn dead_letters(&self, limit: usize) -> BoxFuture<'_, Result<Vec<DeadLetter>, Error>> {
-        Box::pin(self.list_dead(limit))
-    }
-
-    fn requeue(&self, dead_id: &str) -> BoxFuture<'_, Result<bool, Error>> {
-        let dead_id = dead_id.to_string();
-        Box::pin(async move { self.resurrect(&dead_id).await })
-    }
-
-    fn drop_dead(&self, dead_id: &str) -> BoxFuture<'_, Result<bool, Error>> {
-        let dead_id = dead_id.to_string();
-        Box::pin(async move { self.forget_dead(&dead_id).await })
-    }
-
-    fn stats(&self) -> BoxFuture<'_, Result<Stats, Error>> {
-        Box::pin(self.count())
-    }
-}
+sql::impl_sql_queue!(EmbeddedQueue);
 
 /// A connection to `url`, set up for the queue.
 async fn connect(url: &str) -> Result<SqliteConnection, Error> {

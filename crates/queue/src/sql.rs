@@ -233,6 +233,107 @@ where
     }
 }
 
+/// `impl Queue` for a SQL backend (embedded and PostgreSQL share it): each trait method
+/// forwards to the backend's inherent method of the same role (`send_one`, `send_many`,
+/// `lease`, `delete_leased`, `set_visible`, `bury`, `list_dead`, `resurrect`, `forget_dead`,
+/// `count`) and long polls on its `wake`.
+macro_rules! impl_sql_queue {
+    ($backend:ty) => {
+        impl $crate::Queue for $backend {
+            fn send(
+                &self,
+                body: String,
+                delay: ::std::time::Duration,
+            ) -> $crate::BoxFuture<'_, Result<String, $crate::Error>> {
+                Box::pin(self.send_one(body, delay))
+            }
+
+            fn send_batch(
+                &self,
+                bodies: Vec<String>,
+            ) -> $crate::BoxFuture<'_, Result<Vec<String>, $crate::Error>> {
+                Box::pin(self.send_many(bodies))
+            }
+
+            fn receive(
+                &self,
+                max: usize,
+                lease: ::std::time::Duration,
+                wait: ::std::time::Duration,
+            ) -> $crate::BoxFuture<'_, Result<Vec<$crate::Message>, $crate::Error>> {
+                Box::pin(async move {
+                    if max == 0 {
+                        return Ok(Vec::new());
+                    }
+                    $crate::sql::long_poll(&self.wake, wait, || self.lease(max, lease)).await
+                })
+            }
+
+            fn delete(&self, receipt: &str) -> $crate::BoxFuture<'_, Result<(), $crate::Error>> {
+                Box::pin(self.delete_leased(vec![receipt.to_string()]))
+            }
+
+            fn delete_batch(
+                &self,
+                receipts: Vec<String>,
+            ) -> $crate::BoxFuture<'_, Result<(), $crate::Error>> {
+                Box::pin(self.delete_leased(receipts))
+            }
+
+            fn extend(
+                &self,
+                receipt: &str,
+                lease: ::std::time::Duration,
+            ) -> $crate::BoxFuture<'_, Result<bool, $crate::Error>> {
+                let receipt = receipt.to_string();
+                Box::pin(async move { self.set_visible(&receipt, lease, false).await })
+            }
+
+            fn release(
+                &self,
+                receipt: &str,
+                delay: ::std::time::Duration,
+            ) -> $crate::BoxFuture<'_, Result<(), $crate::Error>> {
+                let receipt = receipt.to_string();
+                Box::pin(async move { self.set_visible(&receipt, delay, true).await.map(drop) })
+            }
+
+            fn dead_letter<'a>(
+                &'a self,
+                message: &'a $crate::Message,
+                reason: &'a str,
+            ) -> $crate::BoxFuture<'a, Result<(), $crate::Error>> {
+                Box::pin(self.bury(message, reason))
+            }
+
+            fn dead_letters(
+                &self,
+                limit: usize,
+            ) -> $crate::BoxFuture<'_, Result<Vec<$crate::DeadLetter>, $crate::Error>> {
+                Box::pin(self.list_dead(limit))
+            }
+
+            fn requeue(&self, dead_id: &str) -> $crate::BoxFuture<'_, Result<bool, $crate::Error>> {
+                let dead_id = dead_id.to_string();
+                Box::pin(async move { self.resurrect(&dead_id).await })
+            }
+
+            fn drop_dead(
+                &self,
+                dead_id: &str,
+            ) -> $crate::BoxFuture<'_, Result<bool, $crate::Error>> {
+                let dead_id = dead_id.to_string();
+                Box::pin(async move { self.forget_dead(&dead_id).await })
+            }
+
+            fn stats(&self) -> $crate::BoxFuture<'_, Result<$crate::Stats, $crate::Error>> {
+                Box::pin(self.count())
+            }
+        }
+    };
+}
+pub(crate) use impl_sql_queue;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,8 +27,9 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        sqlite: include_str!("../migrations/sqlite/0002_time_ordered_indexes.sql"),
-        postgres: include_str!("../migrations/postgres/0002_time_ordered_indexes.sql"),
+        // Plain DDL both dialects accept: one file.
+        sqlite: include_str!("../migrations/both/0002_time_ordered_indexes.sql"),
+        postgres: include_str!("../migrations/both/0002_time_ordered_indexes.sql"),
     },
 ];
 
