@@ -45,7 +45,9 @@ pub use crud::UpdateCheck;
 pub use error::Error;
 pub use keys::{hash_key, new_api_key, ApiKey};
 pub use leakwall_access::{Condition, Op, Schema, Scope};
-pub use schemas::{schema, AUDIT, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS, RESOURCES};
+pub use schemas::{
+    schema, AUDIT, DECISIONS, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS, RESOURCES,
+};
 
 /// An item of a resource: a JSON object whose keys are the schema's (visible) fields.
 pub type Item = serde_json::Map<String, serde_json::Value>;

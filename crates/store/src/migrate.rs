@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/both/0002_time_ordered_indexes.sql"),
         postgres: include_str!("../migrations/both/0002_time_ordered_indexes.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_decisions.sql"),
+        postgres: include_str!("../migrations/postgres/0003_decisions.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Leakwall's migration lock among PostgreSQL advisory locks.

@@ -10,7 +10,7 @@ use crate::{Error, Item};
 fn default_value(schema: &Schema, field: &Field) -> Option<Value> {
     match (schema.name, field.name) {
         ("incidents", "status") => Some(Value::from("open")),
-        ("principals", "enabled") => Some(Value::Bool(true)),
+        ("principals" | "policies", "enabled") => Some(Value::Bool(true)),
         _ => None,
     }
 }

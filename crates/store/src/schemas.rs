@@ -178,6 +178,31 @@ pub static AUDIT: Schema = Schema {
     ],
 };
 
+/// The decision log: one row per policy decision (input masked as configured). Written by
+/// the server in batches, read-only through the API, expiring; newest first.
+pub static DECISIONS: Schema = Schema {
+    name: "decisions",
+    id: "id",
+    generated_id: true,
+    newest_first: true,
+    sort: Some("time"),
+    fields: &[
+        generated_id(),
+        field("decision_id", Text),
+        field("time", Time),
+        field("origin", Text),
+        field("query", Text),
+        field("input", Json),
+        field("result", Json),
+        field("allowed", Bool),
+        field("reason", Text),
+        field("duration_us", Integer),
+        field("policy_version", Text),
+        field("erased", Json),
+        hidden("expires_at", Time),
+    ],
+};
+
 /// The five writable resources (every schema but [`AUDIT`]).
 pub const RESOURCES: [&Schema; 5] = [&DETECTORS, &INCIDENTS, &POLICIES, &PRINCIPALS, &GROUPS];
 
@@ -190,6 +215,7 @@ pub fn schema(name: &str) -> Option<&'static Schema> {
         &PRINCIPALS,
         &GROUPS,
         &AUDIT,
+        &DECISIONS,
     ]
     .into_iter()
     .find(|s| s.name == name)
@@ -201,7 +227,7 @@ mod tests {
 
     #[test]
     fn ids_come_first_and_names_are_unique() {
-        for s in RESOURCES.into_iter().chain([&AUDIT]) {
+        for s in RESOURCES.into_iter().chain([&AUDIT, &DECISIONS]) {
             assert_eq!(s.fields[0].name, s.id, "{}", s.name);
             assert_eq!(schema(s.name), Some(s));
             let mut names: Vec<_> = s.fields.iter().map(|f| f.name).collect();

@@ -185,3 +185,67 @@ pub async fn history_is_rebuilt(store: Store) {
     assert_eq!(serialized["item"], Value::Null);
     assert!(store.history("incidents", "404").await.unwrap().is_empty());
 }
+
+/// Decision-log rows: written in one batch, listed newest first and filtered like any
+/// resource, expired rows purged.
+pub async fn decisions_are_logged_and_expire(store: Store) {
+    use leakwall_store::DECISIONS;
+    let row = |n: i64, origin: &str, allowed: bool| {
+        obj(
+            json!({"decision_id": format!("d{n}"), "time": format!("2026-11-0{n}T00:00:00Z"),
+            "origin": origin, "query": "data.proxy.granted", "input": {"request": {"path": "/x"}},
+            "result": allowed, "allowed": allowed, "duration_us": 40 + n, "policy_version": "v1",
+            "erased": ["/input/user/mail"]}),
+        )
+    };
+    let rows = [
+        row(1, "grpc", true),
+        row(2, "proxy", false),
+        row(3, "proxy", true),
+    ];
+    let week = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(store.insert_decisions(&rows, week).await.unwrap(), 3);
+    let listed = store
+        .list(&DECISIONS, &None, &[], &Page::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed
+        .items
+        .iter()
+        .map(|i| i["decision_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["d3", "d2", "d1"], "newest first");
+    assert_eq!(listed.items[1]["input"], json!({"request": {"path": "/x"}}));
+    assert_eq!(listed.items[1]["allowed"], json!(false));
+    assert!(
+        listed.items[0].get("expires_at").is_none(),
+        "expiry is hidden"
+    );
+    let denied = [
+        cond("origin", Op::Eq, json!("proxy")),
+        cond("allowed", Op::Eq, json!(false)),
+    ];
+    let found = store
+        .list(&DECISIONS, &None, &denied, &Page::default())
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0]["decision_id"], json!("d2"));
+    let bad = [obj(json!({"nope": 1}))];
+    assert!(
+        store.insert_decisions(&bad, week).await.is_err(),
+        "unknown fields are refused"
+    );
+    assert_eq!(store.purge_expired_decisions().await.unwrap(), 0);
+    store
+        .insert_decisions(&[row(4, "http", true)], Duration::ZERO)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(store.purge_expired_decisions().await.unwrap(), 1);
+    let left = store
+        .list(&DECISIONS, &None, &[], &Page::default())
+        .await
+        .unwrap();
+    assert_eq!(left.items.len(), 3);
+}

@@ -3,7 +3,8 @@
 use leakwall_access::IdentifierType;
 use leakwall_core::ErrorCode;
 use leakwall_store::{
-    Error, Page, Store, AUDIT, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS, RESOURCES,
+    Error, Page, Store, AUDIT, DECISIONS, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS,
+    RESOURCES,
 };
 use serde_json::{json, Value};
 
@@ -18,7 +19,7 @@ pub async fn migrations_are_applied_once(store: Store) {
     assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new());
     assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new());
     store.ping().await.unwrap();
-    for schema in RESOURCES.into_iter().chain([&AUDIT]) {
+    for schema in RESOURCES.into_iter().chain([&AUDIT, &DECISIONS]) {
         let listed = store
             .list(schema, &None, &[], &Page::default())
             .await

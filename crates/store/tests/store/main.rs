@@ -63,6 +63,7 @@ conformance! {
     audit::writes_and_audit_rows_commit_together,
     audit::reads_are_recorded_and_expire,
     audit::history_is_rebuilt,
+    audit::decisions_are_logged_and_expire,
     identity::api_keys_are_found_by_hash,
     identity::idempotency_keys_are_remembered_once,
 }
