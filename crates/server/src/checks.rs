@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::detection::{custom_config, Detection};
 use crate::error::ApiError;
+use crate::policy::sources::{self, StoredPolicy};
 use crate::state::AppState;
 
 /// Incident statuses.
@@ -72,12 +73,16 @@ pub fn deletable(schema: &Schema, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// After a write: a detector change rebuilds the engine at once.
+/// After a write: a detector change rebuilds the engine at once, a policy change the
+/// policies.
 pub async fn after_write(state: &AppState, schema: &Schema) {
     if schema.name == "detectors" {
         if let Err(e) = state.detection.reload(&state.store).await {
             tracing::error!(error = e.message, "reloading detectors after a write");
         }
+    }
+    if let (Some(policies), "policies") = (&state.policies, schema.name) {
+        policies.reload_if_changed().await;
     }
 }
 
@@ -87,6 +92,7 @@ pub struct ItemCheck {
     schema: &'static Schema,
     detection: Arc<Detection>,
     groups: BTreeSet<String>,
+    policies: Option<PolicyCheck>,
 }
 
 impl ItemCheck {
@@ -103,10 +109,16 @@ impl ItemCheck {
         } else {
             BTreeSet::new()
         };
+        let policies = if schema.name == "policies" {
+            Some(PolicyCheck::new(state).await?)
+        } else {
+            None
+        };
         Ok(ItemCheck {
             schema,
             detection: Arc::clone(&state.detection),
             groups,
+            policies,
         })
     }
 
@@ -117,6 +129,7 @@ impl ItemCheck {
             "incidents" => incident(item),
             "principals" => self.principal(item),
             "groups" => permissions(item, "group").map(|_| ()),
+            "policies" => self.policies.as_ref().map_or(Ok(()), |p| p.check(item)),
             _ => Ok(()),
         }
     }
@@ -161,6 +174,53 @@ impl ItemCheck {
         match groups.iter().find(|g| !self.groups.contains(*g)) {
             Some(unknown) => Err(invalid(format!("unknown group `{unknown}`"))),
             None => Ok(()),
+        }
+    }
+}
+
+/// A stored policy is written only if the whole set still builds with it: the configured
+/// files and the other enabled stored policies, with this one added or replaced.
+struct PolicyCheck {
+    engine: leakwall_policy::PolicyConfig,
+    stored: Vec<StoredPolicy>,
+}
+
+impl PolicyCheck {
+    async fn new(state: &AppState) -> Result<PolicyCheck, ApiError> {
+        let engine = state
+            .policies
+            .as_ref()
+            .map(|p| p.engine_config().clone())
+            .unwrap_or_default();
+        let stored = sources::stored(&state.store).await?;
+        Ok(PolicyCheck { engine, stored })
+    }
+
+    fn check(&self, item: &Item) -> Result<(), ApiError> {
+        let written = StoredPolicy::from_write(item);
+        if written.name.is_empty()
+            || !written
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return Err(invalid(
+                "name must be letters, digits, `_`, `-` or `.` (it names the policy in errors)",
+            ));
+        }
+        let mut set: Vec<StoredPolicy> = self
+            .stored
+            .iter()
+            .filter(|p| p.id != written.id)
+            .cloned()
+            .collect();
+        if item.get("enabled") != Some(&Value::Bool(false)) {
+            set.push(written);
+        }
+        let decision = sources::build_now(&self.engine, &set, sources::no_scan());
+        match decision.policies() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(invalid(format!("the policy does not compile: {e}"))),
         }
     }
 }

@@ -284,6 +284,9 @@ impl Config {
         if !self.policies.decision_query.starts_with("data.") {
             bail!("policies.decision_query: must be a data reference such as data.dlp.decision");
         }
+        if let Err(e) = self.policies.decision_log.validate() {
+            bail!("policies.decision_log.{e}");
+        }
         Ok(Settings {
             policies: self.policies,
             queue,

@@ -123,6 +123,9 @@ pub async fn maintain(state: AppState) {
             if let Err(e) = state.store.purge_expired_keys().await {
                 tracing::warn!(error = %e, "purging expired idempotency keys");
             }
+            if let Err(e) = state.store.purge_expired_decisions().await {
+                tracing::warn!(error = %e, "purging expired decision-log records");
+            }
         }
         n += 1;
     }

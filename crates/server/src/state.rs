@@ -22,7 +22,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The task queue, when this process has one.
     pub queue: Option<Arc<dyn Queue>>,
-    /// The Rego policies, when configured (otherwise the built-in default policy decides).
+    /// The Rego policies (files and stored rows); when none exist the built-in default policy
+    /// decides.
     pub policies: Option<Arc<crate::policy::Policies>>,
 }
 
@@ -40,13 +41,13 @@ impl AppState {
         }
     }
 
-    /// Loads the configured policies (no-op when none are configured).
+    /// Loads the configured policy files and the policies stored in the database, and starts
+    /// the decision log.
     pub async fn with_policies(mut self) -> AppState {
         let config = self.settings.policies.clone();
-        if !config.engine.policies.is_empty() {
-            let loaded = crate::policy::Policies::load(config, Arc::clone(&self.detection)).await;
-            self.policies = Some(Arc::new(loaded));
-        }
+        let detection = Arc::clone(&self.detection);
+        let loaded = crate::policy::Policies::load(config, detection, self.store.clone()).await;
+        self.policies = Some(Arc::new(loaded));
         self
     }
 

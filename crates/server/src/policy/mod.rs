@@ -1,20 +1,25 @@
-//! The policies of this process: the Rego set named by `policies.engine`, built off the async
-//! reactor, with the detection engine as the `leakwall.scan` builtin, and rebuilt when its
-//! files change. A set that no longer builds keeps the last good one running and reports the
-//! error (log, `leakwall_policy_reload_errors_total`, `/readyz`).
+//! The policies of this process: the Rego files named by `policies.engine` and the enabled
+//! rows of the `policies` table, built off the async reactor into one set, with the
+//! detection engine as the `leakwall.scan` builtin, and rebuilt when a file or a row changes.
+//! A set that no longer builds keeps the last good one running and reports the error (log,
+//! `leakwall_policy_reload_errors_total`, `/readyz`). Every decision is counted by origin and
+//! result and written to the decision log ([`log`]).
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::path::Path;
+pub mod log;
+pub mod sources;
+
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::time::Instant;
 
 use leakwall_core::Origin;
-use leakwall_policy::{Decision, DecisionDocument, PolicyConfig, ScanFn};
+use leakwall_policy::{Decision, DecisionDocument, DenyReason, PolicyConfig, ScanFn, Verdict};
+use leakwall_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::detection::Detection;
+use log::{DecisionLog, DecisionLogConfig, Entry};
+use sources::StoredPolicy;
 
 /// `policies:` settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,6 +29,8 @@ pub struct PoliciesConfig {
     pub engine: PolicyConfig,
     /// The query whose result is Leakwall's decision document.
     pub decision_query: String,
+    /// The decision log.
+    pub decision_log: DecisionLogConfig,
 }
 
 impl Default for PoliciesConfig {
@@ -31,16 +38,26 @@ impl Default for PoliciesConfig {
         PoliciesConfig {
             engine: PolicyConfig::default(),
             decision_query: "data.dlp.decision".into(),
+            decision_log: DecisionLogConfig::default(),
         }
     }
+}
+
+/// The decision point now, what it was built from, and the last reload error if any.
+struct Current {
+    decision: Arc<Decision>,
+    fingerprint: u64,
+    has_sources: bool,
 }
 
 /// The current decision point, and the last reload error if any.
 pub struct Policies {
     config: PoliciesConfig,
     detection: Arc<Detection>,
-    decision: RwLock<Arc<Decision>>,
-    fingerprint: Mutex<u64>,
+    store: Store,
+    log: DecisionLog,
+    current: RwLock<Current>,
+    reloading: tokio::sync::Mutex<()>,
     error: Mutex<Option<String>>,
 }
 
@@ -52,33 +69,56 @@ impl std::fmt::Debug for Policies {
     }
 }
 
+/// The value and id of a logged evaluation.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    /// The value of the query (`None` when undefined), or why evaluation failed.
+    pub result: Result<Option<Value>, DenyReason>,
+    /// The decision-log id (`None` when the log is off).
+    pub decision_id: Option<String>,
+}
+
 impl Policies {
-    /// Builds the configured set (a set that does not build is a decision point that denies
-    /// with that reason).
-    pub async fn load(config: PoliciesConfig, detection: Arc<Detection>) -> Policies {
-        let fingerprint = files_fingerprint(&config.engine);
-        let decision = build(&config.engine, &detection).await;
-        let error = decision.policies().err().map(|e| e.to_string());
-        if let Some(e) = &error {
-            tracing::error!(error = %e, "policies do not build; every decision denies");
-        }
-        Policies {
+    /// Builds the configured files and the stored policies (a set that does not build is a
+    /// decision point that denies with that reason), and starts the decision log.
+    pub async fn load(config: PoliciesConfig, detection: Arc<Detection>, store: Store) -> Policies {
+        let log = DecisionLog::start(store.clone(), &config.decision_log);
+        let policies = Policies {
+            current: RwLock::new(Current {
+                decision: Arc::new(Decision::from(Err(leakwall_policy::Error::Compile {
+                    message: "policies are not loaded yet".into(),
+                }))),
+                fingerprint: 0,
+                has_sources: false,
+            }),
             config,
             detection,
-            decision: RwLock::new(Arc::new(decision)),
-            fingerprint: Mutex::new(fingerprint),
-            error: Mutex::new(error),
-        }
+            store,
+            log,
+            reloading: tokio::sync::Mutex::new(()),
+            error: Mutex::new(None),
+        };
+        policies.reload(true).await;
+        policies
     }
 
-    /// Whether any policy is configured (otherwise the built-in default policy decides).
+    /// Whether any policy is configured or stored (otherwise the built-in default decides).
     pub fn configured(&self) -> bool {
-        !self.config.engine.policies.is_empty()
+        self.read().has_sources
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Current> {
+        self.current.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The decision point now.
     pub fn decision(&self) -> Arc<Decision> {
-        Arc::clone(&self.decision.read().unwrap_or_else(|p| p.into_inner()))
+        Arc::clone(&self.read().decision)
+    }
+
+    /// The version of the policies deciding now (a fingerprint of files and stored rows).
+    pub fn version(&self) -> String {
+        format!("{:016x}", self.read().fingerprint)
     }
 
     /// The last reload error, for `/readyz`.
@@ -86,119 +126,167 @@ impl Policies {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Rebuilds when a policy or data file changed; keeps the last good set on failure.
+    /// The engine settings (files, data, limits), for checking a stored policy before it is
+    /// written.
+    pub fn engine_config(&self) -> &PolicyConfig {
+        &self.config.engine
+    }
+
+    /// Rebuilds when a policy file, a data file or a stored policy changed; keeps the last
+    /// good set on failure.
     pub async fn reload_if_changed(&self) {
-        if !self.configured() {
-            return;
-        }
-        let now = files_fingerprint(&self.config.engine);
-        {
-            let mut seen = self.fingerprint.lock().unwrap_or_else(|p| p.into_inner());
-            if *seen == now {
+        self.reload(false).await;
+    }
+
+    async fn reload(&self, first: bool) {
+        let _one_at_a_time = self.reloading.lock().await;
+        let stored = match sources::stored(&self.store).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading stored policies");
                 return;
             }
-            *seen = now;
+        };
+        let fingerprint = sources::fingerprint(&self.config.engine, &stored);
+        if !first && self.read().fingerprint == fingerprint {
+            return;
         }
-        let decision = build(&self.config.engine, &self.detection).await;
+        let has_sources = !self.config.engine.policies.is_empty() || !stored.is_empty();
+        let decision = sources::build(&self.config.engine, &stored, self.scan_fn()).await;
+        self.install(decision, fingerprint, has_sources, first, &stored);
+    }
+
+    fn install(
+        &self,
+        decision: Decision,
+        fingerprint: u64,
+        has_sources: bool,
+        first: bool,
+        stored: &[StoredPolicy],
+    ) {
         let mut error = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        match decision.policies() {
-            Ok(_) => {
-                *self.decision.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(decision);
-                *error = None;
-                tracing::info!("policies reloaded");
-            }
-            Err(e) => {
+        let failed = decision.policies().err().map(|e| e.to_string());
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        current.fingerprint = fingerprint;
+        match failed {
+            Some(e) if !first => {
                 metrics::counter!("leakwall_policy_reload_errors_total").increment(1);
                 tracing::error!(error = %e, "changed policies do not build; keeping the last good set");
-                *error = Some(e.to_string());
+                *error = Some(e);
+            }
+            failed => {
+                if let Some(e) = &failed {
+                    tracing::error!(error = %e, "policies do not build; every decision denies");
+                } else if !first {
+                    tracing::info!(stored = stored.len(), "policies reloaded");
+                }
+                current.decision = Arc::new(decision);
+                current.has_sources = has_sources;
+                *error = failed;
             }
         }
+    }
+
+    /// The boolean decision of `query` on `input` (default deny: only a single `true`
+    /// allows), evaluated off the async reactor, counted by origin and result, and logged.
+    /// `origin` names the entry point (`grpc`, `http`, `proxy`, `postprocessing`, ...).
+    pub async fn allow(&self, origin: &'static str, query: &str, input: Value) -> Verdict {
+        let evaluated = self.eval(origin, query, input).await;
+        Verdict::of_result(evaluated.result.as_ref().map(Option::as_ref))
+    }
+
+    /// The value of `query` on `input` (`None` when undefined), evaluated off the reactor,
+    /// counted and logged.
+    pub async fn eval(&self, origin: &'static str, query: &str, input: Value) -> Evaluated {
+        let decision = self.decision();
+        let owned = query.to_owned();
+        let started = Instant::now();
+        let evaluated = tokio::task::spawn_blocking(move || {
+            let result = decision.eval(&owned, &input);
+            (result, input)
+        })
+        .await;
+        let (result, input) = match evaluated {
+            Ok(done) => done,
+            Err(_) => (
+                Err(DenyReason::Engine("evaluation panicked".into())),
+                Value::Null,
+            ),
+        };
+        let decision_id = self.record(origin, query, input, &result, started);
+        Evaluated {
+            result,
+            decision_id,
+        }
+    }
+
+    fn record(
+        &self,
+        origin: &'static str,
+        query: &str,
+        input: Value,
+        result: &Result<Option<Value>, DenyReason>,
+        started: Instant,
+    ) -> Option<String> {
+        let verdict = Verdict::of_result(result.as_ref().map(Option::as_ref));
+        let outcome = if verdict.is_allowed() {
+            "allowed"
+        } else {
+            "not-allowed"
+        };
+        metrics::counter!("leakwall_policy_evaluations_total", "origin" => origin, "result" => outcome)
+            .increment(1);
+        if let Err(reason) = result {
+            metrics::counter!("leakwall_policy_failures_total", "origin" => origin, "reason" => reason.kind())
+                .increment(1);
+        }
+        let reason = match &verdict {
+            Verdict::Allow => None,
+            Verdict::Deny(reason) => Some(format!("{}: {reason}", reason.kind())),
+        };
+        self.log.record(Entry {
+            origin,
+            query: query.to_owned(),
+            input,
+            result: result.clone().ok().flatten().unwrap_or(Value::Null),
+            allowed: verdict.is_allowed(),
+            reason,
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            policy_version: self.version(),
+        })
     }
 
     /// Leakwall's decision on `input` (fail closed: an evaluation that fails blocks).
     pub async fn decide(&self, input: Value) -> DecisionDocument {
-        let decision = self.decision();
         let query = self.config.decision_query.clone();
-        let evaluated =
-            tokio::task::spawn_blocking(move || decision.evaluate_document(&query, &input)).await;
-        match evaluated {
-            Ok(Ok(doc)) => doc,
-            Ok(Err(reason)) => {
-                metrics::counter!("leakwall_policy_denials_total", "reason" => reason.kind())
-                    .increment(1);
-                DecisionDocument::fail_closed(&reason)
-            }
-            Err(_) => DecisionDocument::fail_closed(&leakwall_policy::DenyReason::Engine(
-                "evaluation panicked".into(),
-            )),
-        }
+        let parsed = match self.eval("pipeline", &query, input).await.result {
+            Ok(Some(value)) => DecisionDocument::parse(value),
+            Ok(None) => Err(DenyReason::Undefined),
+            Err(reason) => Err(reason),
+        };
+        parsed.unwrap_or_else(|reason| {
+            metrics::counter!("leakwall_policy_denials_total", "reason" => reason.kind())
+                .increment(1);
+            DecisionDocument::fail_closed(&reason)
+        })
     }
-}
 
-async fn build(config: &PolicyConfig, detection: &Arc<Detection>) -> Decision {
-    let config = config.clone();
-    let scan = scan_fn(Arc::clone(detection));
-    let built =
-        tokio::task::spawn_blocking(move || config.builder().and_then(|b| b.scanner(scan).build()))
-            .await;
-    match built {
-        Ok(result) => Decision::from(result),
-        Err(_) => Decision::from(Err(leakwall_policy::Error::Compile {
-            message: "building the policies panicked".into(),
-        })),
-    }
-}
-
-/// `leakwall.scan(text)`: the findings of the current detectors, never the matched text.
-fn scan_fn(detection: Arc<Detection>) -> ScanFn {
-    Arc::new(move |text: &str| {
-        let engine = detection.engine();
-        let report = engine.scan_bytes(Origin::path("policy"), text.as_bytes(), None, false);
-        let findings: Vec<Value> = report
-            .findings
-            .iter()
-            .map(|s| {
-                let f = &s.finding;
-                json!({"detector": &*f.detector, "category": f.category.as_str(),
-                    "confidence": f.confidence, "start": f.start, "end": f.end})
-            })
-            .collect();
-        Value::Array(findings)
-    })
-}
-
-/// Changes to any configured file or directory entry (names, sizes, modification times).
-fn files_fingerprint(config: &PolicyConfig) -> u64 {
-    let mut h = DefaultHasher::new();
-    let paths = config
-        .policies
-        .iter()
-        .chain(&config.data)
-        .chain(&config.mimes);
-    for path in paths {
-        hash_path(path, &mut h, 0);
-    }
-    h.finish()
-}
-
-fn hash_path(path: &Path, h: &mut DefaultHasher, depth: usize) {
-    path.hash(h);
-    let Ok(meta) = std::fs::metadata(path) else {
-        "missing".hash(h);
-        return;
-    };
-    meta.len().hash(h);
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .hash(h);
-    if meta.is_dir() && depth < 8 {
-        if let Ok(entries) = std::fs::read_dir(path) {
-            let mut names: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-            names.sort();
-            for name in names {
-                hash_path(&name, h, depth + 1);
-            }
-        }
+    /// `leakwall.scan(text)`: the findings of the current detectors, never the matched text.
+    fn scan_fn(&self) -> ScanFn {
+        let detection = Arc::clone(&self.detection);
+        Arc::new(move |text: &str| {
+            let engine = detection.engine();
+            let report = engine.scan_bytes(Origin::path("policy"), text.as_bytes(), None, false);
+            let findings: Vec<Value> = report
+                .findings
+                .iter()
+                .map(|s| {
+                    let f = &s.finding;
+                    json!({"detector": &*f.detector, "category": f.category.as_str(),
+                        "confidence": f.confidence, "start": f.start, "end": f.end})
+                })
+                .collect();
+            Value::Array(findings)
+        })
     }
 }

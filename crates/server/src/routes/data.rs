@@ -1,6 +1,7 @@
 //! The OPA-style data API: `POST /v1/data/{path}` with `{"input": ...}` answers
 //! `{"result": ...}`, and `{}` when the rule is undefined; `GET` evaluates without input.
-//! Evaluation runs on the blocking pool, under the policies' time limit.
+//! Evaluation runs on the blocking pool, under the policies' time limit; the answer carries the
+//! `decision_id` of its decision-log entry, as OPA's does when decision logging is on.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -30,20 +31,24 @@ async fn evaluate(state: &AppState, path: &str, input: Value) -> Result<Json<Val
     let policies = state
         .policies
         .as_ref()
+        .filter(|p| p.configured())
         .ok_or_else(|| ApiError::not_found("policies (none are configured)"))?;
     let query = query(path)?;
-    let decision = policies.decision();
-    let result = tokio::task::spawn_blocking(move || decision.eval(&query, &input))
-        .await
-        .map_err(ApiError::internal)?;
-    match result {
-        Ok(Some(value)) => Ok(Json(json!({"result": value}))),
-        Ok(None) => Ok(Json(json!({}))),
-        Err(reason) => Err(ApiError::new(
-            ErrorCode::Internal,
-            format!("policy evaluation failed ({}): {reason}", reason.kind()),
-        )),
+    let evaluated = policies.eval("data", &query, input).await;
+    let mut answer = match evaluated.result {
+        Ok(Some(value)) => json!({"result": value}),
+        Ok(None) => json!({}),
+        Err(reason) => {
+            return Err(ApiError::new(
+                ErrorCode::Internal,
+                format!("policy evaluation failed ({}): {reason}", reason.kind()),
+            ))
+        }
+    };
+    if let Some(id) = evaluated.decision_id {
+        answer["decision_id"] = Value::String(id);
     }
+    Ok(Json(answer))
 }
 
 /// `POST /v1/data/{path}`

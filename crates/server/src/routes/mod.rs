@@ -2,6 +2,7 @@
 //! and the OpenAPI document are both built from it.
 
 pub mod data;
+pub mod decisions;
 pub mod health;
 pub mod meta;
 pub mod queue;
@@ -108,6 +109,18 @@ pub const ROUTES: &[Route] = &[
         "/api/queue/dead-letters/{id}",
         "Drop a dead letter",
         || delete(queue::drop_dead),
+    ),
+    route(
+        "GET",
+        "/api/decisions",
+        "The policy decision log (filterable, newest first)",
+        || get(decisions::list),
+    ),
+    route(
+        "GET",
+        "/api/decisions/{id}",
+        "One decision, by id or decision_id",
+        || get(decisions::get),
     ),
     route(
         "GET",

@@ -50,7 +50,7 @@ pub async fn decide(
     source: &str,
     channel: Option<&str>,
 ) -> Decided {
-    let Some(policies) = &state.policies else {
+    let Some(policies) = state.policies.as_ref().filter(|p| p.configured()) else {
         let (verdict, reasons) = verdict(report);
         return Decided {
             verdict,

@@ -1,6 +1,7 @@
 //! The server's integration tests: every route × every permission shape, on SQLite and on
 //! PostgreSQL, driven through the router exactly as HTTP clients drive it.
 
+mod decisions;
 mod policy;
 mod queue;
 mod scan;
