@@ -1,0 +1,44 @@
+//! Leakwall's platform connectors: how events get in from Slack (and, next, Webex) and how
+//! decisions get carried out there.
+//!
+//! Every platform fits one shape: **ingest → job → decide → act**.
+//! - *Ingest*: a [`WebhookVerifier`] authenticates the raw body (Slack: [`slack::SlackVerifier`],
+//!   v0 HMAC-SHA256 with a 5-minute replay window), then the platform's parser turns it into a
+//!   [`Job`] (Slack: [`slack::EventParser`]) or says why there is none.
+//! - *Job*: a serializable [`Job`] — tenant, delivery id for dedupe, where the message is, who
+//!   wrote it, its text and file references — travels on the queue as task kwargs.
+//! - *Decide*: the server (engine and policy) turns findings into an [`Action`]: allow, warn,
+//!   or block with a [`Notice`]. This crate never scans or decides.
+//! - *Act*: a [`Connector`] built from the tenant's tokens fetches files under a byte limit and
+//!   carries out the action, returning an [`Outcome`] (done, fell back to notices and why,
+//!   permanent error, rate limited with the delay, or retry).
+//!
+//! Design decision: the connector never retries or sleeps. It classifies every platform error
+//! ([`ApiError::permanent`], [`ApiError::retry_after`]) into an [`Outcome`] and the queue does
+//! the waiting (a 429 reschedules the task), so a worker is never parked on a rate limit and
+//! every action is safe to repeat (content already removed counts as removed). Platform code
+//! sits behind two small traits so Webex adds a verifier, a parser and a connector, not a new
+//! flow.
+//!
+//! Tokens and message text are wrapped ([`Token`], [`MessageText`]) so that their `Debug`
+//! never shows them; errors never carry them. With the `fake` feature, [`fake`] runs a fake
+//! Slack Web API for tests.
+#![deny(missing_docs)]
+
+mod action;
+mod connector;
+mod error;
+mod job;
+mod secret;
+pub mod slack;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+pub use action::{Action, Notice, Outcome};
+pub use connector::{BoxFuture, Connector, WebhookVerifier};
+pub use error::{ApiError, ParseError, VerifyError};
+pub use job::{
+    Author, ConversationKind, FileRef, Job, JobKind, Location, Platform, ScanTarget, Trigger,
+};
+pub use secret::{MessageText, Token};

@@ -1,0 +1,8 @@
+//! Integration tests of leakwall-connectors: signature verification, event parsing, the Web
+//! API client and the Slack connector against the fake Slack (feature `fake`).
+
+mod client;
+mod connector;
+mod events;
+mod util;
+mod verify;
