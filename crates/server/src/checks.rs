@@ -217,7 +217,7 @@ impl PolicyCheck {
         if item.get("enabled") != Some(&Value::Bool(false)) {
             set.push(written);
         }
-        let decision = sources::build_now(&self.engine, &set, sources::no_scan());
+        let decision = sources::build_now(&self.engine, &set, sources::no_scan(), None);
         match decision.policies() {
             Ok(_) => Ok(()),
             Err(e) => Err(invalid(format!("the policy does not compile: {e}"))),

@@ -26,6 +26,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// `policies:` settings.
     pub policies: crate::policy::PoliciesConfig,
+    /// `postprocessing:` settings (the chain of steps for uploaded files).
+    pub postprocessing: crate::postprocessing::PostprocessingConfig,
 }
 
 /// `queue:` settings: where tasks wait and how workers run them.
@@ -198,6 +200,8 @@ pub struct Settings {
     pub queue: QueueConfig,
     /// Policy settings.
     pub policies: crate::policy::PoliciesConfig,
+    /// Post-processing settings (steps validated).
+    pub postprocessing: crate::postprocessing::PostprocessingConfig,
 }
 
 impl Config {
@@ -219,6 +223,7 @@ impl Config {
         if let Some(url) = env("LEAKWALL_QUEUE_URL") {
             self.queue.url = url;
         }
+        self.postprocessing = self.postprocessing.with_env(&env);
         self
     }
 
@@ -287,7 +292,9 @@ impl Config {
         if let Err(e) = self.policies.decision_log.validate() {
             bail!("policies.decision_log.{e}");
         }
+        self.postprocessing.validate()?;
         Ok(Settings {
+            postprocessing: self.postprocessing,
             policies: self.policies,
             queue,
             listen,

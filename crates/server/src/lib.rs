@@ -17,6 +17,7 @@ pub mod detection;
 pub mod error;
 pub mod openapi;
 pub mod policy;
+pub mod postprocessing;
 pub mod queue;
 pub mod routes;
 pub mod state;

@@ -9,6 +9,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::config::Settings;
 use crate::detection::Detection;
 
+/// The largest resource `ocis.resource.download` holds in memory (it reaches Rego as base64).
+const BUILTIN_DOWNLOAD_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Shared state of the HTTP server (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
@@ -46,7 +49,13 @@ impl AppState {
     pub async fn with_policies(mut self) -> AppState {
         let config = self.settings.policies.clone();
         let detection = Arc::clone(&self.detection);
-        let loaded = crate::policy::Policies::load(config, detection, self.store.clone()).await;
+        let download = &self.settings.postprocessing;
+        let fetch = crate::postprocessing::download::fetch_fn(
+            download.max_file_bytes.min(BUILTIN_DOWNLOAD_BYTES),
+            download.download_timeout(),
+        );
+        let store = self.store.clone();
+        let loaded = crate::policy::Policies::load(config, detection, fetch, store).await;
         self.policies = Some(Arc::new(loaded));
         self
     }

@@ -4,6 +4,9 @@
 //! with the current detectors and records one incident per finding, with the verdict of the
 //! built-in policy as its action. At-least-once: a task retried after it recorded its
 //! incidents records them again; connectors deduplicate events before they enqueue.
+//!
+//! `postprocess`: kwargs are an [`crate::postprocessing::Upload`]; runs the post-processing
+//! steps on it and reports the outcome to its callback.
 
 use std::sync::Arc;
 
@@ -20,6 +23,10 @@ pub fn registry(state: &AppState) -> Registry {
     let mut registry = Registry::new();
     let s = state.clone();
     registry.register("scan_text", move |ctx| scan_text(s.clone(), ctx));
+    let s = state.clone();
+    registry.register("postprocess", move |ctx| {
+        crate::postprocessing::postprocess(s.clone(), ctx)
+    });
     registry
 }
 

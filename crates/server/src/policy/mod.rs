@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use leakwall_core::Origin;
-use leakwall_policy::{Decision, DecisionDocument, DenyReason, PolicyConfig, ScanFn, Verdict};
+use leakwall_policy::{
+    Decision, DecisionDocument, DenyReason, FetchFn, PolicyConfig, ScanFn, Verdict,
+};
 use leakwall_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -54,6 +56,7 @@ struct Current {
 pub struct Policies {
     config: PoliciesConfig,
     detection: Arc<Detection>,
+    fetch: FetchFn,
     store: Store,
     log: DecisionLog,
     current: RwLock<Current>,
@@ -69,6 +72,18 @@ impl std::fmt::Debug for Policies {
     }
 }
 
+/// Whether `query` is a reference such as `data.pkg.rule`: `data` and Rego identifiers.
+pub fn is_data_reference(query: &str) -> bool {
+    let mut parts = query.split('.');
+    parts.next() == Some("data")
+        && query.contains('.')
+        && parts.all(|p| {
+            !p.is_empty()
+                && !p.starts_with(|c: char| c.is_ascii_digit())
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
 /// The value and id of a logged evaluation.
 #[derive(Debug, Clone)]
 pub struct Evaluated {
@@ -80,8 +95,14 @@ pub struct Evaluated {
 
 impl Policies {
     /// Builds the configured files and the stored policies (a set that does not build is a
-    /// decision point that denies with that reason), and starts the decision log.
-    pub async fn load(config: PoliciesConfig, detection: Arc<Detection>, store: Store) -> Policies {
+    /// decision point that denies with that reason), and starts the decision log. `fetch`
+    /// is the `ocis.resource.download` builtin.
+    pub async fn load(
+        config: PoliciesConfig,
+        detection: Arc<Detection>,
+        fetch: FetchFn,
+        store: Store,
+    ) -> Policies {
         let log = DecisionLog::start(store.clone(), &config.decision_log);
         let policies = Policies {
             current: RwLock::new(Current {
@@ -93,6 +114,7 @@ impl Policies {
             }),
             config,
             detection,
+            fetch,
             store,
             log,
             reloading: tokio::sync::Mutex::new(()),
@@ -152,7 +174,8 @@ impl Policies {
             return;
         }
         let has_sources = !self.config.engine.policies.is_empty() || !stored.is_empty();
-        let decision = sources::build(&self.config.engine, &stored, self.scan_fn()).await;
+        let builtins = (self.scan_fn(), Arc::clone(&self.fetch));
+        let decision = sources::build(&self.config.engine, &stored, builtins).await;
         self.install(decision, fingerprint, has_sources, first, &stored);
     }
 

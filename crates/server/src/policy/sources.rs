@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use leakwall_policy::{Decision, Error, PolicyConfig, ScanFn};
+use leakwall_policy::{Decision, Error, FetchFn, PolicyConfig, ScanFn};
 use leakwall_store::{Condition, Item, Op, Page, Store, POLICIES};
 use serde_json::Value;
 
@@ -86,11 +86,17 @@ pub async fn stored(store: &Store) -> Result<Vec<StoredPolicy>, leakwall_store::
     Ok(rows)
 }
 
-/// Builds the decision point from the configured files and `stored`, off the reactor.
-pub async fn build(config: &PolicyConfig, stored: &[StoredPolicy], scan: ScanFn) -> Decision {
+/// Builds the decision point from the configured files and `stored` with the `leakwall.scan`
+/// and `ocis.resource.download` builtins, off the reactor.
+pub async fn build(
+    config: &PolicyConfig,
+    stored: &[StoredPolicy],
+    (scan, fetch): (ScanFn, FetchFn),
+) -> Decision {
     let config = config.clone();
     let stored = stored.to_vec();
-    let built = tokio::task::spawn_blocking(move || build_now(&config, &stored, scan)).await;
+    let built =
+        tokio::task::spawn_blocking(move || build_now(&config, &stored, scan, Some(fetch))).await;
     match built {
         Ok(decision) => decision,
         Err(_) => Decision::from(Err(Error::Compile {
@@ -100,10 +106,18 @@ pub async fn build(config: &PolicyConfig, stored: &[StoredPolicy], scan: ScanFn)
 }
 
 /// Builds the decision point now (blocking).
-pub fn build_now(config: &PolicyConfig, stored: &[StoredPolicy], scan: ScanFn) -> Decision {
+pub fn build_now(
+    config: &PolicyConfig,
+    stored: &[StoredPolicy],
+    scan: ScanFn,
+    fetch: Option<FetchFn>,
+) -> Decision {
     let built = config.builder().and_then(|mut builder| {
         for policy in stored {
             builder = builder.source(policy.file_name(), policy.source.clone());
+        }
+        if let Some(fetch) = fetch {
+            builder = builder.fetcher(fetch);
         }
         builder.scanner(scan).build()
     });

@@ -5,6 +5,7 @@ pub mod data;
 pub mod decisions;
 pub mod health;
 pub mod meta;
+pub mod postprocessing;
 pub mod queue;
 pub mod resources;
 pub mod scan;
@@ -51,6 +52,13 @@ const fn route(
 const fn public(route: Route) -> Route {
     Route {
         authenticated: false,
+        ..route
+    }
+}
+
+const fn accepted(route: Route) -> Route {
+    Route {
+        status: 202,
         ..route
     }
 }
@@ -167,6 +175,12 @@ pub const ROUTES: &[Route] = &[
         "Scan a JSON text or an uploaded file",
         || post(scan::scan).layer(DefaultBodyLimit::disable()),
     ),
+    accepted(route(
+        "POST",
+        "/v1/postprocessing",
+        "Run an uploaded file through the post-processing steps (202; outcome to its callback)",
+        || post(postprocessing::post),
+    )),
     route(
         "POST",
         "/v1/data/{*path}",

@@ -3,6 +3,7 @@
 
 mod decisions;
 mod policy;
+mod postprocessing;
 mod queue;
 mod scan;
 mod support;
