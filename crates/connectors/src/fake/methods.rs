@@ -63,6 +63,7 @@ fn reply(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
         status,
         headers: vec![("content-type", content_type.to_owned())],
         body,
+        chunked: false,
     }
 }
 
@@ -239,6 +240,7 @@ fn download(state: &State, req: &Incoming) -> Reply {
         );
     }
     let mut answer = reply(200, &file.mimetype, file.bytes.clone());
+    answer.chunked = state.chunked_downloads;
     answer.headers.push((
         "content-disposition",
         format!("attachment; filename=\"{}\"", file.name),

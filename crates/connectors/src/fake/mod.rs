@@ -158,6 +158,7 @@ pub(crate) struct State {
     pub oauth_client: Option<(String, String)>,
     pub oauth_codes: HashMap<String, FakeGrant>,
     pub next_ts: u64,
+    pub chunked_downloads: bool,
 }
 
 /// A running fake Slack; stops when dropped.
@@ -231,6 +232,12 @@ impl FakeSlack {
         self.lock()
             .rate_limits
             .insert(method.into(), (times, retry_after_secs));
+    }
+
+    /// Whether downloads are sent in chunks without `Content-Length`, so a client's byte
+    /// limit must hold while streaming, not only against the declared length.
+    pub fn set_chunked_downloads(&self, chunked: bool) {
+        self.lock().chunked_downloads = chunked;
     }
 
     /// The app's OAuth client credentials.

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming as Body;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, Incoming as RequestBody, SizeHint};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -36,6 +38,50 @@ pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// Send the body in chunks without `Content-Length`.
+    pub chunked: bool,
+}
+
+/// Frames of a chunked answer.
+const CHUNK: usize = 16 * 1024;
+
+/// A response body: whole with `Content-Length`, or in chunks of unknown total length.
+pub(crate) struct ReplyBody {
+    data: Bytes,
+    chunked: bool,
+}
+
+impl Body for ReplyBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        let take = if self.chunked {
+            CHUNK.min(self.data.len())
+        } else {
+            self.data.len()
+        };
+        let frame = self.data.split_to(take);
+        Poll::Ready(Some(Ok(Frame::data(frame))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.chunked {
+            SizeHint::default()
+        } else {
+            SizeHint::with_exact(self.data.len() as u64)
+        }
+    }
 }
 
 pub(crate) async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
@@ -54,9 +100,9 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
 }
 
 async fn answer(
-    request: Request<Body>,
+    request: Request<RequestBody>,
     state: Arc<Mutex<State>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ReplyBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -65,6 +111,7 @@ async fn answer(
                 status: 413,
                 headers: vec![],
                 body: vec![],
+                chunked: false,
             }))
         }
     };
@@ -122,8 +169,12 @@ fn basic_credentials(encoded: &str) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
-fn respond(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+fn respond(reply: Reply) -> Response<ReplyBody> {
+    let body = ReplyBody {
+        data: Bytes::from(reply.body),
+        chunked: reply.chunked,
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in reply.headers {

@@ -198,6 +198,29 @@ async fn download_over_the_limit_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn streamed_download_over_the_limit_stops_at_the_limit() {
+    let fake = workspace().await;
+    fake.set_chunked_downloads(true);
+    let big = add_file(&fake, "F1", 4 * 1024 * 1024);
+    let small = add_file(&fake, "F2", 100 * 1024);
+    let c = client(&fake);
+    let err = api_error(c.download(&Token::new(BOT), &big, 64 * 1024).await);
+    assert_eq!(err, ApiError::TooLarge { limit: 64 * 1024 });
+    let bytes = c
+        .download(&Token::new(BOT), &small, 100 * 1024)
+        .await
+        .unwrap();
+    assert_eq!(bytes.len(), 100 * 1024);
+    let err = api_error(c.download(&Token::new(BOT), &small, 100 * 1024 - 1).await);
+    assert_eq!(
+        err,
+        ApiError::TooLarge {
+            limit: 100 * 1024 - 1
+        }
+    );
+}
+
+#[tokio::test]
 async fn download_without_files_read_gets_the_login_page() {
     let fake = workspace().await;
     let url = add_file(&fake, "F1", 10);

@@ -4,5 +4,6 @@
 mod client;
 mod connector;
 mod events;
+mod manifest;
 mod util;
 mod verify;
