@@ -10,9 +10,15 @@
 //! `file_not_found`; downloads without a valid `files:read` token get Slack's login page
 //! (HTML, HTTP 200); [`FakeSlack::rate_limit`] answers 429 with `Retry-After` the next N
 //! times. `oauth.v2.access` exchanges seeded codes and activates the granted tokens.
+//!
+//! The event side, [`EventSender`], delivers signed Events API requests to a webhook with
+//! Slack's retry headers and rules.
 
+mod events;
 mod methods;
 mod server;
+
+pub use events::{envelope, message_event, Attempt, EventSender};
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

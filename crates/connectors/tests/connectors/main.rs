@@ -5,5 +5,6 @@ mod client;
 mod connector;
 mod events;
 mod manifest;
+mod sender;
 mod util;
 mod verify;
