@@ -21,7 +21,8 @@ pub struct Job {
     pub platform: Platform,
     /// The tenant: a Slack team id (`T…`), a Webex org id.
     pub tenant: String,
-    /// The platform's id of the delivery (Slack `event_id`): the same across retries, so the
+    /// What stays the same when the platform delivers the event again (Slack `event_id`;
+    /// for Webex, whose webhook `id` is the same for every delivery, the message id): the
     /// key for dropping duplicates together with `tenant`.
     pub event_id: String,
     /// When the platform saw the event, in seconds since the Unix epoch.

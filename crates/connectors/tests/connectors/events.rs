@@ -318,3 +318,46 @@ fn jobs_round_trip_through_json_and_debug_hides_the_text() {
     assert_eq!(serde_json::from_value::<Job>(kwargs).unwrap(), job);
     assert!(!format!("{job:?}").contains("4111"));
 }
+
+#[test]
+fn truncated_and_corrupted_bodies_never_panic() {
+    let bodies = [
+        envelope(message(
+            json!({"subtype": "file_share", "files": [{"id": "F1", "size": 3}]}),
+        )),
+        envelope(
+            json!({"type": "message", "subtype": "message_changed", "channel": "C1",
+            "message": {"text": "a", "ts": "1.1"}, "previous_message": {"text": "b"}}),
+        ),
+        envelope(json!({"type": "file_shared", "channel_id": "C1", "file_id": "F1"})),
+    ];
+    let parser = EventParser::default();
+    for body in &bodies {
+        for end in 0..body.len() {
+            let _ = parser.parse(&body[..end]);
+        }
+        for i in 0..body.len() {
+            for byte in [b'"', b'{', b']', b'0', 0xFF] {
+                let mut corrupted = body.clone();
+                corrupted[i] = byte;
+                let _ = parser.parse(&corrupted);
+            }
+        }
+    }
+}
+
+#[test]
+fn deeply_nested_edits_are_an_error_not_a_stack_overflow() {
+    let mut event =
+        String::from(r#"{"type":"message","subtype":"message_changed","channel":"C1","message":"#);
+    for _ in 0..10_000 {
+        event.push_str(r#"{"message":"#);
+    }
+    let body = format!(
+        r#"{{"type":"event_callback","team_id":"T","api_app_id":"A","event_id":"E","event_time":1,"event":{event}"#
+    );
+    assert!(matches!(
+        EventParser::default().parse(body.as_bytes()),
+        Err(ParseError::Malformed(_))
+    ));
+}
