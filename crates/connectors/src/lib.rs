@@ -20,6 +20,14 @@
 //! sits behind two small traits so Webex adds a verifier, a parser and a connector, not a new
 //! flow.
 //!
+//! How Webex (issue 8) fits: a `WebexVerifier` checks `X-Spark-Signature` (HMAC-SHA1, no
+//! timestamp to check); its parser makes a `Job` with `tenant` = org id, `event_id` = the
+//! message id, and the content URLs as [`FileRef::url`]; its connector's `fetch` is the GET
+//! with `allow=dlpEvaluating,dlpUnchecked`, and `act` maps `Allow`/`Warn` to
+//! `?result=approve` and `Block` to `?result=reject`. The first touch that holds a file
+//! within 10 s is Webex-only, so it is an inherent method the server's fast path calls, not
+//! a trait method.
+//!
 //! Tokens and message text are wrapped ([`Token`], [`MessageText`]) so that their `Debug`
 //! never shows them; errors never carry them. With the `fake` feature, [`fake`] runs a fake
 //! Slack Web API for tests.
