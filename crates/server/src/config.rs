@@ -26,6 +26,8 @@ pub struct Config {
     pub queue: QueueConfig,
     /// `policies:` settings.
     pub policies: crate::policy::PoliciesConfig,
+    /// `grpc:` settings (the policy API).
+    pub grpc: crate::grpc::GrpcConfig,
     /// `postprocessing:` settings (the chain of steps for uploaded files).
     pub postprocessing: crate::postprocessing::PostprocessingConfig,
 }
@@ -200,6 +202,8 @@ pub struct Settings {
     pub queue: QueueConfig,
     /// Policy settings.
     pub policies: crate::policy::PoliciesConfig,
+    /// Where the gRPC policy API listens; `None` = disabled.
+    pub grpc_listen: Option<SocketAddr>,
     /// Post-processing settings (steps validated).
     pub postprocessing: crate::postprocessing::PostprocessingConfig,
 }
@@ -223,6 +227,7 @@ impl Config {
         if let Some(url) = env("LEAKWALL_QUEUE_URL") {
             self.queue.url = url;
         }
+        self.grpc = self.grpc.with_env(&env);
         self.postprocessing = self.postprocessing.with_env(&env);
         self
     }
@@ -293,7 +298,9 @@ impl Config {
             bail!("policies.decision_log.{e}");
         }
         self.postprocessing.validate()?;
+        let grpc_listen = self.grpc.listen_addr()?;
         Ok(Settings {
+            grpc_listen,
             postprocessing: self.postprocessing,
             policies: self.policies,
             queue,

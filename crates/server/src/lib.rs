@@ -15,6 +15,7 @@ mod checks;
 pub mod config;
 pub mod detection;
 pub mod error;
+pub mod grpc;
 pub mod openapi;
 pub mod policy;
 pub mod postprocessing;

@@ -2,6 +2,7 @@
 //! and the OpenAPI document are both built from it.
 
 pub mod data;
+pub mod evaluate;
 pub mod decisions;
 pub mod health;
 pub mod meta;
@@ -192,6 +193,12 @@ pub const ROUTES: &[Route] = &[
         "/v1/data/{*path}",
         "Evaluate a rule without input",
         || get(data::get),
+    ),
+    route(
+        "POST",
+        "/api/v0/policies/evaluate",
+        "oCIS policies Evaluate {query, environment} → {result} (the gRPC call over HTTP)",
+        || post(evaluate::post),
     ),
     public(route("GET", "/api/openapi.json", "This document", || {
         get(|| async { axum::Json(crate::openapi::document()) })

@@ -2,6 +2,7 @@
 //! PostgreSQL, driven through the router exactly as HTTP clients drive it.
 
 mod decisions;
+mod grpc;
 mod policy;
 mod postprocessing;
 mod queue;

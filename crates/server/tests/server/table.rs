@@ -359,6 +359,13 @@ fn rows(ids: &[i64]) -> Vec<Row> {
         row("none", "POST", "/v1/scan", 401).body(json!({"text": "x"})),
         row("admin", "GET", "/v1/data/dlp/decision", 404).check(|v| code_is(v, "not_found")),
         row("analyst", "GET", "/v1/data/dlp/decision", 403),
+        // The HTTP mapping of the gRPC policy API (no policies in this table).
+        row("admin", "POST", "/api/v0/policies/evaluate", 404)
+            .body(json!({"query": "data.proxy.granted"}))
+            .check(|v| code_is(v, "not_found")),
+        row("reader", "POST", "/api/v0/policies/evaluate", 403)
+            .body(json!({"query": "data.proxy.granted"})),
+        row("none", "POST", "/api/v0/policies/evaluate", 401).body(json!({})),
         row("admin", "GET", "/api/queue", 404),
         row("nothing", "GET", "/api/queue/dead-letters", 403),
         row("analyst", "POST", "/api/queue/dead-letters/1/requeue", 403),
