@@ -82,6 +82,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let state = state.clone();
             tokio::spawn(leakwall_server::run_workers(state, wait(stopped.clone())))
         });
+        let grpc = match start_grpc(&state, wait(stopped.clone())).await {
+            Ok(grpc) => grpc,
+            Err(e) => {
+                let _ = stop.send(true);
+                return Err(e);
+            }
+        };
         let http = leakwall_server::serve(state, listener, async move {
             shutdown_signal().await;
             let _ = stop.send(true);
@@ -90,11 +97,33 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(workers) = workers {
             workers.await.context("queue workers")??;
         }
+        if let Some(grpc) = grpc {
+            grpc.await.context("gRPC policy API")??;
+        }
         served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Binds and starts the gRPC policy API unless `grpc.listen` is empty; it stops with
+/// `shutdown`, letting calls in flight finish.
+async fn start_grpc(
+    state: &AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+    let Some(listen) = state.settings.grpc_listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("grpc.listen: listening on {listen}"))?;
+    println!("  gRPC       {} (policies Evaluate)", listener.local_addr()?);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let serving = leakwall_server::grpc::serve(state.clone(), listener, shutdown);
+    Ok(Some(tokio::spawn(serving)))
 }
 
 async fn shutdown_signal() {

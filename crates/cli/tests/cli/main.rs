@@ -4,6 +4,7 @@
 mod catalog;
 mod exit_codes;
 mod formats;
+mod grpc;
 mod hostile;
 mod inputs;
 mod policy;

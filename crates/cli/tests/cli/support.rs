@@ -65,7 +65,12 @@ pub(crate) fn run(dir: &Path, args: &[&str]) -> Run {
     run_with_stdin(dir, args, b"")
 }
 
+/// A temporary directory for one test. Every test starts here, so the first call also makes
+/// every `leakwall serve` these tests spawn put its gRPC policy API on a free port
+/// (`LEAKWALL_GRPC_LISTEN=127.0.0.1:0`, inherited) instead of all fighting for 127.0.0.1:9125.
 pub(crate) fn tempdir() -> tempfile::TempDir {
+    static GRPC_ON_FREE_PORTS: std::sync::Once = std::sync::Once::new();
+    GRPC_ON_FREE_PORTS.call_once(|| std::env::set_var("LEAKWALL_GRPC_LISTEN", "127.0.0.1:0"));
     tempfile::tempdir().expect("temp dir")
 }
 
