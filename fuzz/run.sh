@@ -29,6 +29,7 @@ seed ooxml
 seed odf
 seed tar_gzip
 seed detect latin1.txt utf16.txt
+seed slack_events
 failed=0
 for target in $(cargo fuzz list); do
     log="$(mktemp)"
