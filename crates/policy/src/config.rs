@@ -10,6 +10,8 @@ use crate::{Error, PolicySetBuilder};
 
 /// Default per-evaluation time limit, as oCIS (`POLICIES_ENGINE_TIMEOUT=10s`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of remembered decisions per policy set.
+pub const DEFAULT_DECISION_CACHE: usize = 4096;
 /// Default maximum size of one policy source (1 MiB, regorus' own default).
 pub const DEFAULT_MAX_POLICY_BYTES: usize = 1024 * 1024;
 
@@ -32,6 +34,9 @@ pub struct PolicyConfig {
     /// An Apache-format `mime.types` file that extends the built-in MIME table
     /// (oCIS: `POLICIES_ENGINE_MIMES`).
     pub mimes: Option<PathBuf>,
+    /// Decisions remembered per policy set (same query and input, no outside builtin
+    /// called); 0 turns the cache off.
+    pub decision_cache: usize,
 }
 
 impl Default for PolicyConfig {
@@ -43,6 +48,7 @@ impl Default for PolicyConfig {
             rego_v0: false,
             max_policy_bytes: DEFAULT_MAX_POLICY_BYTES,
             mimes: None,
+            decision_cache: DEFAULT_DECISION_CACHE,
         }
     }
 }
@@ -53,7 +59,8 @@ impl PolicyConfig {
         Ok(Settings::default()
             .with_timeout(Duration::from_millis(self.timeout_ms))?
             .with_max_policy_bytes(self.max_policy_bytes)?
-            .with_rego_v0(self.rego_v0))
+            .with_rego_v0(self.rego_v0)
+            .with_decision_cache(self.decision_cache))
     }
 
     /// A builder holding every configured policy, data document and MIME file, read from disk.
@@ -78,15 +85,17 @@ pub struct Settings {
     timeout: Duration,
     rego_v0: bool,
     max_policy_bytes: NonZeroUsize,
+    decision_cache: usize,
 }
 
 impl Default for Settings {
-    /// 10 s, Rego v1, 1 MiB.
+    /// 10 s, Rego v1, 1 MiB, 4,096 remembered decisions.
     fn default() -> Self {
         Settings {
             timeout: DEFAULT_TIMEOUT,
             rego_v0: false,
             max_policy_bytes: NonZeroUsize::MIN.saturating_add(DEFAULT_MAX_POLICY_BYTES - 1),
+            decision_cache: DEFAULT_DECISION_CACHE,
         }
     }
 }
@@ -115,6 +124,17 @@ impl Settings {
             Error::InvalidConfig("max_policy_bytes must be greater than 0".into())
         })?;
         Ok(self)
+    }
+
+    /// Remembers up to `entries` decisions per set (0: none).
+    pub fn with_decision_cache(mut self, entries: usize) -> Self {
+        self.decision_cache = entries;
+        self
+    }
+
+    /// How many decisions a set remembers.
+    pub fn decision_cache(&self) -> usize {
+        self.decision_cache
     }
 
     /// The per-evaluation time limit.

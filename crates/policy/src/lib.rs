@@ -43,6 +43,16 @@
 //! that cannot run is a build error) and then only read: wrap it in an `Arc` and evaluate from
 //! any thread. Hot reload is building a new set and swapping the `Arc`.
 //!
+//! # Remembered decisions
+//!
+//! Interpreting even a small policy costs tens of microseconds (every expression is walked),
+//! while a proxy asks the same question about the same input again and again. A set remembers
+//! up to [`Settings::decision_cache`] values by (query, input) and answers a repeat in about a
+//! microsecond. Only pure evaluations are remembered: one that called
+//! `ocis.resource.download` or `leakwall.scan` (whose answers change without the set
+//! changing) or that failed is evaluated again every time. A new set starts with an empty
+//! cache, so a reload never serves an old answer.
+//!
 //! # Limits
 //!
 //! Every engine has an execution time limit (default 10 s, oCIS `POLICIES_ENGINE_TIMEOUT`),
@@ -68,6 +78,7 @@
 #![deny(missing_docs)]
 
 mod builtins;
+mod cache;
 mod config;
 mod error;
 mod set;
@@ -77,7 +88,9 @@ mod verdict;
 
 pub use builtins::mimes::MimeTable;
 pub use builtins::{FetchFn, ScanFn, BUILTINS};
-pub use config::{PolicyConfig, Settings, DEFAULT_MAX_POLICY_BYTES, DEFAULT_TIMEOUT};
+pub use config::{
+    PolicyConfig, Settings, DEFAULT_DECISION_CACHE, DEFAULT_MAX_POLICY_BYTES, DEFAULT_TIMEOUT,
+};
 pub use error::{Error, EvalError};
 pub use set::{PolicySet, PolicySetBuilder};
 pub use source::MAX_DATA_BYTES;

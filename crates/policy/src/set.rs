@@ -11,6 +11,7 @@ use regorus::{Engine, LimitError, PolicyLengthConfig, Value};
 use serde::Deserialize;
 
 use crate::builtins::{self, mimes::MimeTable, FetchFn, Hooks, ScanFn};
+use crate::cache::{self, DecisionCache};
 use crate::verdict::{DenyReason, Verdict};
 use crate::{source, Error, EvalError, Settings};
 
@@ -147,6 +148,7 @@ impl PolicySetBuilder {
         let (rules, tests) = rule_paths(&mut engine);
         Ok(PolicySet {
             engine,
+            cache: Arc::new(DecisionCache::new(settings.decision_cache())),
             settings,
             rules,
             tests,
@@ -160,6 +162,7 @@ impl PolicySetBuilder {
 pub struct PolicySet {
     engine: Engine,
     settings: Settings,
+    cache: Arc<DecisionCache>,
     /// `data.<package>.<rule>` of every complete or set rule (not functions).
     rules: BTreeSet<String>,
     /// (package, rule) of every `test_*` rule.
@@ -218,11 +221,16 @@ impl PolicySet {
         input: &serde_json::Value,
     ) -> Result<Value, EvalError> {
         check_query(query)?;
+        let key = self.cache.key(input);
+        if let Some(value) = key.as_ref().and_then(|k| self.cache.get(query, k)) {
+            return Ok(value);
+        }
         let input = Value::deserialize(input).map_err(|e| EvalError::Engine {
             message: format!("input: {e}"),
         })?;
         let mut engine = self.engine.clone();
         engine.set_input(input);
+        cache::take_impure();
         let result = if self.rules.contains(query) {
             engine.eval_rule(query.to_string())
         } else {
@@ -230,7 +238,17 @@ impl PolicySet {
                 .eval_query(query.to_string(), false)
                 .and_then(single_value)
         };
-        result.map_err(|e| self.classify(e))
+        let impure = cache::take_impure();
+        let value = result.map_err(|e| self.classify(e))?;
+        if let (Some(key), false) = (key, impure) {
+            self.cache.put(query, key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// How many decisions the set remembers now.
+    pub fn cached_decisions(&self) -> usize {
+        self.cache.len()
     }
 
     /// Evaluates one rule of a package (for the test runner).

@@ -229,3 +229,51 @@ fn one_set_serves_many_threads() {
         assert!(handle.join().expect("thread"));
     }
 }
+
+#[test]
+fn pure_decisions_are_remembered_and_outside_builtins_are_not() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let scans = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&scans);
+    let set = PolicySetBuilder::new(Settings::default())
+        .source(
+            "gate.rego",
+            "package gate\n\nopen if input.n > 1\n\nclean if count(leakwall.scan(input.text)) == 0\n\nbroken if to_number(input.text) > 1\n",
+        )
+        .scanner(Arc::new(move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            serde_json::json!([])
+        }))
+        .build()
+        .expect("build");
+    let two = serde_json::json!({"n": 2, "text": "abc"});
+    for _ in 0..3 {
+        assert_eq!(set.evaluate_bool("data.gate.open", &two), Verdict::Allow);
+    }
+    assert_eq!(set.cached_decisions(), 1, "one query, one input");
+    let one = serde_json::json!({"n": 1, "text": "abc"});
+    assert!(!set.evaluate_bool("data.gate.open", &one).is_allowed());
+    assert_eq!(set.cached_decisions(), 2, "undefined is remembered too");
+    for _ in 0..3 {
+        assert_eq!(set.evaluate_bool("data.gate.clean", &two), Verdict::Allow);
+    }
+    assert_eq!(
+        scans.load(Ordering::SeqCst),
+        3,
+        "leakwall.scan runs every time"
+    );
+    for _ in 0..2 {
+        assert!(set.eval("data.gate.broken", &two).is_err());
+    }
+    assert_eq!(
+        set.cached_decisions(),
+        2,
+        "neither scans nor failures are remembered"
+    );
+    let uncached = PolicySetBuilder::new(Settings::default().with_decision_cache(0))
+        .source("g.rego", "package g\n\nx := true\n")
+        .build()
+        .expect("build");
+    assert_eq!(uncached.evaluate_bool("data.g.x", &two), Verdict::Allow);
+    assert_eq!(uncached.cached_decisions(), 0);
+}

@@ -56,6 +56,7 @@ pub(crate) fn register(engine: &mut Engine, hooks: &Hooks) -> Result<(), Error> 
     })?;
     let fetch = hooks.fetch.clone();
     add(engine, "ocis.resource.download", move |args| {
+        crate::cache::mark_impure();
         let url = string_arg(&args, "ocis.resource.download")?;
         let Some(fetch) = &fetch else {
             bail!("ocis.resource.download: no downloader is configured");
@@ -67,6 +68,7 @@ pub(crate) fn register(engine: &mut Engine, hooks: &Hooks) -> Result<(), Error> 
     })?;
     let scan = hooks.scan.clone();
     add(engine, "leakwall.scan", move |args| {
+        crate::cache::mark_impure();
         let text = string_arg(&args, "leakwall.scan")?;
         let Some(scan) = &scan else {
             bail!("leakwall.scan: no scanner is configured");
