@@ -82,6 +82,7 @@ impl Upstream {
         let answer = match tokio::time::timeout(self.response_timeout, sent).await {
             Err(_) => {
                 tracing::warn!(upstream = %self.base, "proxy: the upstream did not answer in time");
+                upstream_error("timeout");
                 return empty(StatusCode::GATEWAY_TIMEOUT);
             }
             Ok(Err(e)) => return failure(&e, &self.base),
@@ -114,13 +115,19 @@ fn failure(e: &hyper_util::client::legacy::Error, base: &Uri) -> Response<ProxyB
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::TimedOut {
                 tracing::warn!(upstream = %base, "proxy: connecting to the upstream timed out");
+                upstream_error("connect_timeout");
                 return empty(StatusCode::GATEWAY_TIMEOUT);
             }
         }
         source = cause.source();
     }
     tracing::warn!(upstream = %base, error = %e, cause = ?e.source(), "proxy: upstream unreachable");
+    upstream_error("unreachable");
     empty(StatusCode::BAD_GATEWAY)
+}
+
+fn upstream_error(kind: &'static str) {
+    metrics::counter!("leakwall_proxy_upstream_errors_total", "kind" => kind).increment(1);
 }
 
 fn prepare_headers(headers: &mut HeaderMap, peer: SocketAddr, trusted: bool, base: &Uri) {

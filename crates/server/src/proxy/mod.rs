@@ -107,6 +107,7 @@ impl Guard {
             .as_ref()
             .is_some_and(|o| o.trusted_proxies.contains(&peer.ip()));
         let Some(query) = &self.settings.query else {
+            count("unchecked");
             return self.upstream.forward(request, peer, trusted).await;
         };
         let facts = RequestFacts::new(
@@ -118,22 +119,35 @@ impl Guard {
         );
         let Some(policies) = &self.policies else {
             tracing::error!("proxy: a query is set but no policies are loaded");
+            count("error");
             return deny::empty(StatusCode::INTERNAL_SERVER_ERROR);
         };
         match policies.allow("proxy", query, facts.input()).await {
-            Verdict::Allow => self.upstream.forward(request, peer, trusted).await,
+            Verdict::Allow => {
+                count("allowed");
+                self.upstream.forward(request, peer, trusted).await
+            }
             Verdict::Deny(reason) if reason.is_policy_answer() => {
                 tracing::info!(method = %facts.method, path = %facts.path, reason = reason.kind(),
                     "proxy: denied by policy");
+                count("denied");
                 deny::denied(&facts, request.headers())
             }
             Verdict::Deny(reason) => {
                 tracing::error!(method = %facts.method, path = %facts.path, error = %reason,
                     "proxy: the policy could not be evaluated");
+                count("error");
                 deny::empty(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     }
+}
+
+/// Counts a request by what the guard did with it (`leakwall_proxy_requests_total`): `allowed`,
+/// `denied`, `error` (the policy could not be evaluated) or `unchecked` (no query). Upstream
+/// failures are counted apart (`leakwall_proxy_upstream_errors_total`).
+fn count(outcome: &'static str) {
+    metrics::counter!("leakwall_proxy_requests_total", "outcome" => outcome).increment(1);
 }
 
 /// Serves the guard on `listener` until `shutdown` completes; open connections then get
