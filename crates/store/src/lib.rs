@@ -29,6 +29,7 @@ mod error;
 mod filter;
 mod idempotency;
 mod identity;
+mod installations;
 mod keys;
 mod keyset;
 mod migrate;
@@ -42,6 +43,7 @@ use std::time::Duration;
 
 pub use audit::{AuditEntry, Version};
 pub use crud::UpdateCheck;
+pub use installations::Installation;
 pub use error::Error;
 pub use keys::{hash_key, new_api_key, ApiKey};
 pub use leakwall_access::{Condition, Op, Schema, Scope};
