@@ -1,0 +1,268 @@
+//! Tokens at rest and the OAuth `state`: [`TokenCipher`] seals workspace tokens with
+//! ChaCha20-Poly1305 under `slack.token_key` (a random nonce per token, the workspace and the
+//! token's kind as associated data, so a sealed token cannot be moved to another row), and
+//! [`StateSigner`] signs install links (HMAC-SHA256 over a nonce and an expiry, with a key
+//! derived from the same configured key). Neither ever logs or shows a token.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
+use leakwall_connectors::slack::SlackTokens;
+use leakwall_connectors::Token;
+use sha2::Sha256;
+
+use super::config::SlackSettings;
+use crate::state::AppState;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The prefix of a sealed token: the format's version.
+const SEALED_PREFIX: &str = "v1.";
+const NONCE_BYTES: usize = 12;
+
+/// Why a sealed token could not be opened or made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// Not a sealed token, the wrong key, or a token moved between workspaces.
+    #[error("a stored token cannot be opened (wrong slack.token_key, or corrupt)")]
+    Open,
+    /// The system's random source failed.
+    #[error("no randomness for a nonce")]
+    Random,
+}
+
+/// Seals and opens tokens with the configured key.
+#[derive(Clone)]
+pub struct TokenCipher {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for TokenCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenCipher(‹key›)")
+    }
+}
+
+impl TokenCipher {
+    /// A cipher with a key of 32 bytes in standard base64.
+    pub fn from_base64(text: &str) -> Result<TokenCipher, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| "not base64".to_owned())?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| format!("{} bytes, not 32", b.len()))?;
+        Ok(TokenCipher { key })
+    }
+
+    /// `token` sealed for `context` (e.g. `slack/T123/bot`): `v1.` + base64(nonce ‖ sealed).
+    pub fn seal(&self, token: &Token, context: &str) -> Result<String, SealError> {
+        let mut nonce = [0u8; NONCE_BYTES];
+        getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
+        let payload = Payload {
+            msg: token.expose().as_bytes(),
+            aad: context.as_bytes(),
+        };
+        let sealed = self
+            .aead()
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .map_err(|_| SealError::Random)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(out);
+        Ok(format!("{SEALED_PREFIX}{encoded}"))
+    }
+
+    /// Opens what [`TokenCipher::seal`] made for the same `context`.
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Token, SealError> {
+        let bytes = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(b)
+                    .ok()
+            })
+            .filter(|b| b.len() > NONCE_BYTES)
+            .ok_or(SealError::Open)?;
+        let (nonce, body) = bytes.split_at(NONCE_BYTES);
+        let payload = Payload {
+            msg: body,
+            aad: context.as_bytes(),
+        };
+        let plain = self
+            .aead()
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .map_err(|_| SealError::Open)?;
+        String::from_utf8(plain)
+            .map(Token::new)
+            .map_err(|_| SealError::Open)
+    }
+
+    /// The signer of OAuth states, keyed by HMAC(key, a fixed label) so that the two uses of
+    /// the configured key never share a key.
+    pub fn state_signer(&self) -> StateSigner {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"leakwall slack oauth state v1");
+        StateSigner {
+            key: mac.finalize().into_bytes().into(),
+        }
+    }
+
+    fn aead(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(Key::from_slice(&self.key))
+    }
+}
+
+/// Why an OAuth `state` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// Not one of ours, or altered.
+    #[error("the install link's state is not valid")]
+    Invalid,
+    /// Ours, but too old.
+    #[error("the install link has expired; start the installation again")]
+    Expired,
+}
+
+/// Signs and checks install links' `state`: `EXPIRY.NONCE.MAC` (hex).
+#[derive(Clone)]
+pub struct StateSigner {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for StateSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateSigner(‹key›)")
+    }
+}
+
+impl StateSigner {
+    /// A new state valid for `ttl` from `now`.
+    pub fn issue(&self, now: SystemTime, ttl: Duration) -> Result<String, SealError> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
+        let expiry = unix(now).saturating_add(ttl.as_secs());
+        let payload = format!("{expiry}.{}", hex::encode(nonce));
+        let tag = hex::encode(self.mac(&payload).finalize().into_bytes());
+        Ok(format!("{payload}.{tag}"))
+    }
+
+    /// Checks a state at `now`; answers its nonce (to use it only once).
+    pub fn check(&self, state: &str, now: SystemTime) -> Result<String, StateError> {
+        let (payload, tag) = state.rsplit_once('.').ok_or(StateError::Invalid)?;
+        let tag = hex::decode(tag).map_err(|_| StateError::Invalid)?;
+        self.mac(payload)
+            .verify_slice(&tag)
+            .map_err(|_| StateError::Invalid)?;
+        let (expiry, nonce) = payload.split_once('.').ok_or(StateError::Invalid)?;
+        let expiry: u64 = expiry.parse().map_err(|_| StateError::Invalid)?;
+        if unix(now) > expiry {
+            return Err(StateError::Expired);
+        }
+        Ok(nonce.to_owned())
+    }
+
+    fn mac(&self, payload: &str) -> HmacSha256 {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(payload.as_bytes());
+        mac
+    }
+}
+
+fn unix(now: SystemTime) -> u64 {
+    now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The context a token is sealed for.
+pub fn context(team: &str, kind: &str) -> String {
+    format!("slack/{team}/{kind}")
+}
+
+/// Why a workspace's tokens are not at hand.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// The store failed (worth retrying).
+    #[error("reading the installation: {0}")]
+    Store(#[from] leakwall_store::Error),
+    /// A stored token cannot be opened.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
+
+/// The tokens of `team`: the workspace configured by hand, else its stored installation.
+pub async fn tokens_for(
+    state: &AppState,
+    slack: &SlackSettings,
+    team: &str,
+) -> Result<Option<SlackTokens>, LookupError> {
+    if let Some(tokens) = slack.static_tokens(team) {
+        return Ok(Some(tokens));
+    }
+    let Some(installed) = state.store.installation("slack", team).await? else {
+        return Ok(None);
+    };
+    let bot = slack
+        .cipher
+        .open(&installed.bot_token, &context(team, "bot"))?;
+    let user = installed
+        .user_token
+        .as_deref()
+        .map(|sealed| slack.cipher.open(sealed, &context(team, "user")))
+        .transpose()?;
+    Ok(Some(SlackTokens { bot, user }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cipher() -> TokenCipher {
+        TokenCipher::from_base64(&base64::engine::general_purpose::STANDARD.encode([7u8; 32]))
+            .unwrap()
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_in_their_context() {
+        let c = cipher();
+        let sealed = c.seal(&Token::new("xoxb-123"), "slack/T1/bot").unwrap();
+        assert!(!sealed.contains("xoxb"));
+        assert_eq!(
+            c.open(&sealed, "slack/T1/bot").unwrap().expose(),
+            "xoxb-123"
+        );
+        assert_eq!(c.open(&sealed, "slack/T2/bot"), Err(SealError::Open));
+        assert_eq!(c.open("v1.AAAA", "slack/T1/bot"), Err(SealError::Open));
+        let other =
+            TokenCipher::from_base64(&base64::engine::general_purpose::STANDARD.encode([8u8; 32]))
+                .unwrap();
+        assert_eq!(other.open(&sealed, "slack/T1/bot"), Err(SealError::Open));
+        assert_ne!(
+            sealed,
+            c.seal(&Token::new("xoxb-123"), "slack/T1/bot").unwrap()
+        );
+    }
+
+    #[test]
+    fn keys_must_be_32_bytes() {
+        assert!(TokenCipher::from_base64("c2hvcnQ=").is_err());
+        assert!(TokenCipher::from_base64("not base64!").is_err());
+    }
+
+    #[test]
+    fn states_expire_and_cannot_be_altered() {
+        let s = cipher().state_signer();
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let state = s.issue(now, Duration::from_secs(600)).unwrap();
+        assert!(s.check(&state, now).is_ok());
+        let later = now + Duration::from_secs(601);
+        assert_eq!(s.check(&state, later), Err(StateError::Expired));
+        let forged = state.replacen("1000600", "9999999", 1);
+        assert_eq!(s.check(&forged, now), Err(StateError::Invalid));
+        assert_eq!(s.check("garbage", now), Err(StateError::Invalid));
+    }
+}
