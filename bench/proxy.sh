@@ -50,7 +50,8 @@ pids+=($!)
 upstream=$(address "$tmp/upstream.out" 'listening on')
 
 # Starts `leakwall serve` with the guard in front of the upstream; $1 names it, $2 is the
-# proxy query (empty: the guard forwards without evaluating). Prints the guard's address.
+# proxy query (empty: the guard forwards without evaluating). Not in a subshell, so that
+# cleanup knows the process; `address "$tmp/$1.out" 'proxy guard'` then gives the guard.
 serve() {
     cat >"$tmp/$1.yaml" <<EOF
 server: {listen: "127.0.0.1:0"}
@@ -63,10 +64,11 @@ EOF
     PROXY_POLICIES_QUERY="$2" LEAKWALL_LOG=warn POLICIES_GRPC_ADDR= \
         "$LEAKWALL" serve --no-workers --config "$tmp/$1.yaml" >"$tmp/$1.out" 2>&1 &
     pids+=($!)
-    address "$tmp/$1.out" 'proxy guard'
 }
-forward=$(serve forward "")
-guard=$(serve guard data.proxy.granted)
+serve forward ""
+serve guard data.proxy.granted
+forward=$(address "$tmp/forward.out" 'proxy guard')
+guard=$(address "$tmp/guard.out" 'proxy guard')
 
 echo "upstream http://$upstream; guard forwarding only http://$forward; guard with the policy http://$guard"
 echo "($(nproc) CPUs shared by the upstream, leakwall and the load generator)"

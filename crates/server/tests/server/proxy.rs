@@ -137,9 +137,14 @@ impl Upstream {
 async fn guard(policies: Vec<PathBuf>, query: &str, upstream: &str) -> (TestServer, SocketAddr) {
     let mut config = Config::default();
     config.policies.engine.policies = policies;
-    config.proxy.listen = "127.0.0.1:0".into();
     config.proxy.upstream = upstream.into();
     config.proxy.query = query.into();
+    start_guard(config).await
+}
+
+/// The server of `config` with its guard serving on 127.0.0.1:0.
+async fn start_guard(mut config: Config) -> (TestServer, SocketAddr) {
+    config.proxy.listen = "127.0.0.1:0".into();
     let mut server = TestServer::start(Db::Sqlite, config).await.expect("server");
     server.state = server.state.clone().with_policies().await;
     let guard = Guard::from_state(&server.state).expect("guard configured");
@@ -454,19 +459,9 @@ async fn an_upstream_that_does_not_answer_in_time_gives_504() {
         }
     });
     let mut config = Config::default();
-    config.proxy.listen = "127.0.0.1:0".into();
     config.proxy.upstream = format!("http://{silent_addr}");
     config.proxy.response_timeout_seconds = 1;
-    let server = TestServer::start(Db::Sqlite, config).await.expect("server");
-    let guard = Guard::from_state(&server.state).expect("guard");
-    let listener = TcpListener::bind(guard.listen()).await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let shutdown = std::future::pending::<()>();
-    tokio::spawn(leakwall_server::proxy::serve(
-        Arc::new(guard),
-        listener,
-        shutdown,
-    ));
+    let (server, addr) = start_guard(config).await;
     let (status, _, body) = call(addr, "GET", "/slow", &[], b"").await;
     assert_eq!((status.as_u16(), body.len()), (504, 0));
     held.abort();
