@@ -1,0 +1,285 @@
+//! Slack end to end (issue 5): the real `leakwall serve` (embedded store, queue and workers)
+//! configured for one workspace against the fake Slack of the connectors crate, fed signed
+//! Events API deliveries as Slack sends them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use leakwall_connectors::fake::{
+    envelope, message_event, EventSender, FakeFile, FakeMessage, FakeSlack, FakeToken, TokenKind,
+};
+use leakwall_connectors::Token;
+use serde_json::{json, Value};
+
+use crate::support::{tempdir, write, CARD};
+
+const SECRET: &str = "e2e-signing-secret";
+const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+const TEAM: &str = "T1";
+const APP: &str = "A0OURAPP";
+const BOT: &str = "xoxb-e2e-bot";
+const ADMIN: &str = "xoxp-e2e-admin";
+const BOT_USER: &str = "UBOT";
+const AUTHOR: &str = "UAUTHOR";
+const CHANNEL: &str = "C100";
+const LEAK_TS: &str = "1699999999.000100";
+const DOCX_TS: &str = "1699999999.000200";
+
+/// A running `leakwall serve`; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    key: String,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[allow(clippy::zombie_processes)]
+fn serve(dir: &Path, config: &Path) -> Server {
+    let db = format!("sqlite://{}", dir.join("leakwall.db").display());
+    let config = config.to_str().expect("path");
+    let args = [
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+        "--config",
+        config,
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwall"))
+        .args(args)
+        .current_dir(dir)
+        .env("LEAKWALL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start leakwall serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stdout.read_line(&mut line).expect("read stdout");
+        assert!(n > 0, "serve exited before listening:\n{printed}");
+        printed.push_str(&line);
+        if let Some(base) = line.trim().strip_prefix("Leakwall is listening on ") {
+            let key = printed
+                .split_whitespace()
+                .find(|w| w.starts_with("lw_"))
+                .expect("the first admin key")
+                .to_owned();
+            return Server {
+                child,
+                base: base.to_owned(),
+                key,
+                _stdout: stdout,
+            };
+        }
+    }
+}
+
+async fn workspace() -> FakeSlack {
+    let fake = FakeSlack::start().await.expect("fake Slack");
+    fake.add_token(FakeToken::bot(BOT, BOT_USER, &["chat:write", "files:read"]));
+    fake.add_token(FakeToken::user(ADMIN, "UADMIN", &["chat:write", "files:write"]).admin());
+    let leak = format!("my card is {CARD}");
+    fake.add_message(FakeMessage::new(CHANNEL, LEAK_TS, AUTHOR, &leak));
+    fake.add_message(FakeMessage::new(CHANNEL, DOCX_TS, AUTHOR, "the report"));
+    fake
+}
+
+fn config(dir: &Path, fake: &FakeSlack) -> std::path::PathBuf {
+    let base = fake.base_url();
+    let yaml = format!(
+        "slack:\n  signing_secret: {SECRET}\n  token_key: '{KEY}'\n  api_base: {base}/api\n  \
+         file_hosts: ['{base}']\n  max_body_bytes: 65536\n  team:\n    id: {TEAM}\n    \
+         bot_token: {BOT}\n    user_token: {ADMIN}\n"
+    );
+    write(dir, "leakwall.yaml", yaml)
+}
+
+/// A minimal DOCX whose body says `text`.
+fn docx(text: &str) -> Vec<u8> {
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, part) in [
+        ("[Content_Types].xml", types.to_owned()),
+        ("word/document.xml", body),
+    ] {
+        zip.start_file(name, options).expect("zip entry");
+        zip.write_all(part.as_bytes()).expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+async fn incidents(server: &Server) -> Vec<Value> {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{}/api/incidents?source=slack", server.base))
+        .bearer_auth(&server.key)
+        .send()
+        .await
+        .expect("list incidents")
+        .json()
+        .await
+        .expect("json");
+    answer["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Waits until `done` holds for the incidents (at most 20 s).
+async fn wait_for(server: &Server, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let found = incidents(server).await;
+        if done(&found) {
+            return found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no {what} after 20 s: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn post_raw(url: &str, body: Vec<u8>, signature: &str, timestamp: i64) -> u16 {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-slack-signature", signature)
+        .header("x-slack-request-timestamp", timestamp.to_string())
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_events_are_blocked_once_and_forgeries_refused() {
+    let dir = tempdir();
+    let fake = workspace().await;
+    let server = serve(dir.path(), &config(dir.path(), &fake));
+    let url = format!("{}/webhooks/slack/events", server.base);
+    let sender = EventSender::new(Token::new(SECRET));
+
+    // A card number, delivered three times as Slack's retries would be.
+    let leak = format!("my card is {CARD}");
+    let body = envelope(
+        TEAM,
+        APP,
+        "EvCard",
+        BOT_USER,
+        message_event(CHANNEL, LEAK_TS, AUTHOR, &leak),
+    );
+    let first = sender.send(&url, &body).await;
+    assert_eq!(first.status, Some(200), "{first:?}");
+    for n in 1..=2 {
+        let retry = sender
+            .send_at(&url, &body, now(), Some((n, "http_timeout")))
+            .await;
+        assert_eq!(retry.status, Some(200), "{retry:?}");
+    }
+    let found = wait_for(&server, "card incident", |i| !i.is_empty()).await;
+    assert_eq!(found[0]["detector"], "credit_card");
+    assert_eq!(found[0]["channel"], CHANNEL);
+    assert_eq!(found[0]["message"], LEAK_TS);
+    assert_eq!(found[0]["action"], "block");
+    assert_eq!(found[0]["outcome"], "removed; notice posted");
+    assert!(
+        fake.message(CHANNEL, LEAK_TS).is_none(),
+        "the message is deleted"
+    );
+    let notices: Vec<_> = fake
+        .messages(CHANNEL)
+        .into_iter()
+        .filter(|m| m.user == BOT_USER)
+        .collect();
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].text.contains("<@UAUTHOR>"), "{:?}", notices[0]);
+
+    // A DOCX with an AWS key, shared with a message.
+    let download = fake.add_file(FakeFile {
+        id: "FDOCX".into(),
+        name: "report.docx".into(),
+        mimetype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into(),
+        user: AUTHOR.into(),
+        bytes: docx("deploy with key AKIAQWERTYUIOPASDFGH please"),
+    });
+    let mut shared = message_event(CHANNEL, DOCX_TS, AUTHOR, "the report");
+    shared["subtype"] = json!("file_share");
+    shared["files"] = json!([{"id": "FDOCX", "name": "report.docx",
+        "url_private_download": download}]);
+    let body = envelope(TEAM, APP, "EvDocx", BOT_USER, shared);
+    assert_eq!(sender.send(&url, &body).await.status, Some(200));
+    let found = wait_for(&server, "DOCX incident", |i| {
+        i.iter().any(|i| i["file"] == "report.docx")
+    })
+    .await;
+    let docx: Vec<_> = found
+        .iter()
+        .filter(|i| i["file"] == "report.docx")
+        .collect();
+    assert!(
+        docx.iter().any(|i| i["detector"] == "aws_access_key"),
+        "{docx:?}"
+    );
+    assert!(!fake.has_file("FDOCX"), "the file is deleted");
+
+    // Forged, stale, malformed and huge deliveries are refused.
+    let calls = fake.calls().len();
+    let count = incidents(&server).await.len();
+    let body = envelope(
+        TEAM,
+        APP,
+        "EvForged",
+        BOT_USER,
+        message_event(CHANNEL, "1700000000.000009", AUTHOR, &leak),
+    );
+    let forged = leakwall_connectors::slack::sign(&Token::new("not-it"), now(), &body);
+    assert_eq!(post_raw(&url, body.clone(), &forged, now()).await, 401);
+    let old = sender.send_at(&url, &body, now() - 301, None).await;
+    assert_eq!(old.status, Some(401), "a timestamp 301 s old");
+    let malformed = sender.send(&url, b"{\"type\":\"event_callback\",").await;
+    assert_eq!(malformed.status, Some(400));
+    let huge = format!(
+        "{{\"type\":\"event_callback\",\"pad\":\"{}\"}}",
+        "x".repeat(70_000)
+    );
+    let huge = sender.send(&url, huge.as_bytes()).await;
+    assert_eq!(huge.status, Some(413));
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        incidents(&server).await.len(),
+        count,
+        "nothing new recorded"
+    );
+    assert_eq!(fake.calls().len(), calls, "nothing new sent to Slack");
+    let deletes = fake.calls_to("chat.delete");
+    assert_eq!(deletes.len(), 2, "one deletion per event: {deletes:?}");
+    assert!(deletes.iter().all(|d| d.token == Some(TokenKind::User)));
+    let card = incidents(&server).await;
+    let card: Vec<_> = card.iter().filter(|i| i["message"] == LEAK_TS).collect();
+    assert_eq!(card.len(), 1, "three deliveries, one incident: {card:?}");
+}
