@@ -9,7 +9,9 @@
 #   SECONDS_PER_ROW=2 bash bench/policy.sh      # a quick run
 #
 # Variables: SECONDS_PER_ROW (5), CONCURRENCY (8, closed-loop calls in flight), RATE (10000,
-# open-loop decisions/s), DECISION_LOG (on; off = the server does not record decisions),
+# open-loop decisions/s), DECISION_LOG (on; off = the server does not record decisions), INPUTS
+# (new: a file name of its own per call, so the decision cache never answers; repeated: two
+# inputs again and again),
 # CARGO_TARGET_DIR (honoured). Release build only. The server is the
 # real one (router, gRPC service, policies with the decision log on, SQLite store) in the
 # `policy_bench serve` process; see bench/src/bin/policy_bench.rs for each mode.
@@ -19,6 +21,7 @@ SECONDS_PER_ROW=${SECONDS_PER_ROW:-5}
 CONCURRENCY=${CONCURRENCY:-8}
 RATE=${RATE:-10000}
 DECISION_LOG=${DECISION_LOG:-on}
+INPUTS=${INPUTS:-new}
 cargo build --release -p leakwall-bench --bin policy_bench
 BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/policy_bench"
 command -v taskset > /dev/null || { echo "taskset (util-linux) is needed" >&2; exit 2; }
@@ -35,7 +38,7 @@ touch "$results"
 measure() { # measure CPUS ARGS...: one client run, its RESULT line kept
   local cpus=$1
   shift
-  taskset -c "$cpus" "$BIN" "$@" --seconds "$SECONDS_PER_ROW" | tee -a "$results"
+  taskset -c "$cpus" "$BIN" "$@" --seconds "$SECONDS_PER_ROW" --inputs "$INPUTS" | tee -a "$results"
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -65,7 +68,8 @@ for cores in 1 2; do
 done
 
 echo
-echo "Example proxy policy, $SECONDS_PER_ROW s per row, decision log $DECISION_LOG; latencies in µs;" \
+echo "Example proxy policy, $INPUTS inputs, $SECONDS_PER_ROW s per row, decision log $DECISION_LOG;" \
+  "latencies in µs;" \
   "load average before: $load; $(nproc) cores," \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo

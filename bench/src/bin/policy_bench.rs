@@ -15,10 +15,14 @@
 //!   issued in batches every millisecond (tokio's timer resolution) over 8 HTTP/2 connections;
 //!   latency counted from issue; failed calls are counted, not timed.
 //!
-//! Common options: `--seconds S` (5) after a one-second warm-up, `--label NAME`. Inputs
-//! alternate between an allowed upload (`report.pdf`) and a denied one (`setup.exe`).
+//! Common options: `--seconds S` (5) after a one-second warm-up, `--label NAME`, `--inputs
+//! new|repeated`. Calls alternate between an allowed upload (`report-N.pdf`) and a denied one
+//! (`setup-N.exe`); with `new` (the default) every call has a file name of its own, so the
+//! policy set's decision cache never answers and the engine's cost is measured; with
+//! `repeated` the same two inputs come again and again (answered from the cache).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,6 +81,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--url" => a.url = value,
             "--key" => a.key = value,
             "--decision-log" => a.decision_log = value == "on",
+            "--inputs" => NEW_INPUTS.store(value == "new", Ordering::Relaxed),
             _ => bail!("unknown option {flag}"),
         }
     }
@@ -107,9 +112,23 @@ fn example_policies() -> Vec<PathBuf> {
     vec![dir.join("utils.rego"), dir.join("proxy.rego")]
 }
 
-/// The two environments, allowed and denied.
-fn environments() -> [Environment; 2] {
-    let upload = |name: &str| Environment {
+/// Whether every call has an input of its own (the decision cache never hits) or the two
+/// inputs repeat (answered from the cache after the first calls).
+static NEW_INPUTS: AtomicBool = AtomicBool::new(true);
+
+/// The file name of call `i`: even calls upload an allowed file, odd ones a denied one.
+fn file_name(i: usize) -> String {
+    match (NEW_INPUTS.load(Ordering::Relaxed), i % 2) {
+        (true, 0) => format!("report-{i}.pdf"),
+        (true, _) => format!("setup-{i}.exe"),
+        (false, 0) => "report.pdf".into(),
+        (false, _) => "setup.exe".into(),
+    }
+}
+
+fn environment(i: usize) -> Environment {
+    let name = file_name(i);
+    Environment {
         stage: Stage::Http as i32,
         user: Some(User {
             username: "alice".into(),
@@ -121,18 +140,31 @@ fn environments() -> [Environment; 2] {
             path: format!("/dav/files/alice/{name}"),
         }),
         resource: Some(Resource {
-            name: name.into(),
+            name,
             ..Resource::default()
         }),
-    };
-    [upload("report.pdf"), upload("setup.exe")]
+    }
 }
 
 fn request(i: usize) -> EvaluateRequest {
     EvaluateRequest {
         query: QUERY.into(),
-        environment: Some(environments()[i % 2].clone()),
+        environment: Some(environment(i)),
     }
+}
+
+/// The HTTP body of call `i` (protojson).
+fn body(i: usize) -> String {
+    let name = file_name(i);
+    json!({"query": QUERY, "environment": {"stage": "STAGE_HTTP",
+        "user": {"username": "alice", "groups": ["staff"]},
+        "request": {"method": "PUT", "path": format!("/dav/files/alice/{name}")},
+        "resource": {"name": name}}})
+    .to_string()
+}
+
+fn input(i: usize) -> Value {
+    leakwall_server::grpc::input(Some(environment(i))).unwrap_or_default()
 }
 
 /// Latencies in microseconds.
@@ -157,36 +189,32 @@ fn inproc(args: &Args) -> anyhow::Result<()> {
         builder = builder.path(path)?;
     }
     let set = Arc::new(builder.build()?);
-    let inputs: Vec<Value> = environments()
-        .into_iter()
-        .map(|env| leakwall_server::grpc::input(Some(env)).map_err(|e| anyhow::anyhow!("{e}")))
-        .collect::<Result<_, _>>()?;
-    for (input, want) in inputs.iter().zip([true, false]) {
-        let allowed = set.evaluate_bool(QUERY, input) == leakwall_policy::Verdict::Allow;
+    for (i, want) in [(0, true), (1, false)] {
+        let allowed = set.evaluate_bool(QUERY, &input(i)) == leakwall_policy::Verdict::Allow;
         anyhow::ensure!(
             allowed == want,
-            "the example policy answered {allowed} for {input}"
+            "the example policy answered {allowed} for {i}"
         );
     }
-    let inputs = Arc::new(inputs);
-    let seconds = args.seconds;
+    let (seconds, stride) = (args.seconds, args.threads);
     let threads: Vec<_> = (0..args.threads)
-        .map(|_| {
-            let (set, inputs) = (Arc::clone(&set), Arc::clone(&inputs));
+        .map(|thread| {
+            let set = Arc::clone(&set);
             std::thread::spawn(move || {
                 let warm = Instant::now() + WARMUP;
-                let mut i = 0;
+                let mut i = thread + 2 * stride;
                 while Instant::now() < warm {
-                    std::hint::black_box(set.evaluate_bool(QUERY, &inputs[i % 2]));
-                    i += 1;
+                    std::hint::black_box(set.evaluate_bool(QUERY, &input(i)));
+                    i += stride;
                 }
                 let (started, mut micros) = (Instant::now(), Vec::new());
                 let end = started + Duration::from_secs(seconds);
                 while Instant::now() < end {
+                    let input = input(i);
                     let t = Instant::now();
-                    std::hint::black_box(set.evaluate_bool(QUERY, &inputs[i % 2]));
+                    std::hint::black_box(set.evaluate_bool(QUERY, &input));
                     micros.push(t.elapsed().as_micros() as u64);
-                    i += 1;
+                    i += stride;
                 }
                 micros
             })
@@ -256,7 +284,7 @@ where
 {
     let started = Instant::now() + WARMUP;
     let end = started + Duration::from_secs(args.seconds);
-    let mut tasks = Vec::new();
+    let (mut tasks, stride) = (Vec::new(), args.concurrency);
     for worker in 0..args.concurrency {
         let call = call.clone();
         tasks.push(tokio::spawn(async move {
@@ -270,7 +298,7 @@ where
                 if t >= started {
                     micros.push(t.elapsed().as_micros() as u64);
                 }
-                i += 1;
+                i += stride;
             }
         }));
     }
@@ -302,28 +330,15 @@ async fn http_closed(args: &Args) -> anyhow::Result<()> {
         .tcp_nodelay(true)
         .build()?;
     let url = format!("{}/api/v0/policies/evaluate", args.url);
-    let bodies: Arc<Vec<String>> = Arc::new(
-        ["report.pdf", "setup.exe"]
-            .iter()
-            .map(|name| {
-                json!({"query": QUERY, "environment": {"stage": "STAGE_HTTP",
-                    "user": {"username": "alice", "groups": ["staff"]},
-                    "request": {"method": "PUT", "path": format!("/dav/files/alice/{name}")},
-                    "resource": {"name": name}}})
-                .to_string()
-            })
-            .collect(),
-    );
     let auth = Arc::new(format!("Bearer {}", args.key));
     closed_loop(args, move |_, i| {
-        let (client, url, bodies, auth) =
-            (client.clone(), url.clone(), bodies.clone(), auth.clone());
+        let (client, url, auth) = (client.clone(), url.clone(), auth.clone());
         async move {
             let response = client
                 .post(&url)
                 .header("authorization", auth.as_str())
                 .header("content-type", "application/json")
-                .body(bodies[i % 2].clone())
+                .body(body(i))
                 .send()
                 .await?;
             let status = response.status();
