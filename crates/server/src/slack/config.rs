@@ -37,7 +37,7 @@ pub struct SlackConfig {
     pub client_secret: Option<Token>,
     /// Where Slack sends the installer back: this server's `/oauth/slack/callback`.
     pub redirect_uri: String,
-    /// Bot scopes asked for at install.
+    /// Bot scopes asked for at install (those of `deploy/slack/manifest.yaml`).
     pub bot_scopes: Vec<String>,
     /// User scopes asked of the installing admin (deleting other people's messages).
     pub user_scopes: Vec<String>,
@@ -95,8 +95,12 @@ impl Default for SlackConfig {
                 "groups:history",
                 "im:history",
                 "mpim:history",
+                "channels:read",
+                "groups:read",
+                "channels:join",
                 "files:read",
                 "chat:write",
+                "users:read",
             ]),
             user_scopes: scopes(&["chat:write", "files:write"]),
             api_base: "https://slack.com/api".into(),

@@ -32,8 +32,10 @@ use crate::state::AppState;
 
 /// The kwarg counting how often the task was rescheduled for a rate limit.
 const RATE_LIMITED: &str = "rate_limited";
+/// The idempotency scope of files being scanned (one job per file, whichever event came first).
+const FILE_SCOPE: &str = "slack_file";
 
-/// Why scanning stopped before a decision.
+/// Why the task must run again.
 enum Pause {
     RateLimited(Duration),
     Retry(String),
@@ -86,11 +88,33 @@ async fn scan_job(
         .client()
         .map_err(|e| TaskError::fatal(e.to_string()))?;
     let connector = SlackConnector::new(client, tokens);
-    let scan = match scan(state, slack, &connector, target).await {
-        Ok(scan) => scan,
-        Err(Pause::RateLimited(delay)) => return reschedule(state, slack, ctx, delay).await,
-        Err(Pause::Retry(error)) => return Err(TaskError::retry(error)),
+    let mut claimed = Vec::new();
+    let again = match handle(state, slack, &connector, job, target, &mut claimed).await {
+        Ok(()) => return Ok(()),
+        Err(again) => again,
     };
+    // Not finished: the files this run claimed are scanned again by the next one.
+    for key in &claimed {
+        if let Err(e) = state.store.forget(FILE_SCOPE, key).await {
+            tracing::warn!(error = %e, "releasing a claimed Slack file");
+        }
+    }
+    match again {
+        Pause::RateLimited(delay) => reschedule(state, slack, ctx, delay).await,
+        Pause::Retry(error) => Err(TaskError::retry(error)),
+    }
+}
+
+/// Scans, decides, acts and records; `Err` when the task must run again.
+async fn handle(
+    state: &AppState,
+    slack: &SlackSettings,
+    connector: &SlackConnector,
+    job: &Job,
+    target: &ScanTarget,
+    claimed: &mut Vec<String>,
+) -> Result<(), Pause> {
+    let scan = scan(state, slack, connector, job, target, claimed).await?;
     if scan.findings.is_empty() {
         return Ok(());
     }
@@ -106,21 +130,26 @@ async fn scan_job(
         None => None,
     };
     match &outcome {
-        Some(Outcome::RateLimited { .. }) => {
-            let delay = outcome.as_ref().and_then(Outcome::retry_after);
-            reschedule(state, slack, ctx, delay.unwrap_or(Duration::from_secs(1))).await
-        }
-        Some(Outcome::Retry { error }) => Err(TaskError::retry(error.clone())),
-        _ => record(state, target, &scan, decided.verdict, outcome.as_ref()).await,
+        Some(Outcome::RateLimited { retry_after_secs }) => Err(Pause::RateLimited(
+            Duration::from_secs((*retry_after_secs).max(1)),
+        )),
+        Some(Outcome::Retry { error }) => Err(Pause::Retry(error.clone())),
+        _ => record(state, target, &scan, decided.verdict, outcome.as_ref())
+            .await
+            .map_err(|e| Pause::Retry(e.message().to_owned())),
     }
 }
 
-/// Scans the text and every file.
+/// Scans the text and every file not already claimed by another job: Slack announces a file
+/// shared with a message twice (`file_shared` and the `file_share` message), and the file is
+/// scanned and acted on once.
 async fn scan(
     state: &AppState,
     slack: &SlackSettings,
     connector: &SlackConnector,
+    job: &Job,
     target: &ScanTarget,
+    claimed: &mut Vec<String>,
 ) -> Result<Scan, Pause> {
     let mut findings = Vec::new();
     if let Some(text) = &target.text {
@@ -129,6 +158,17 @@ async fn scan(
         findings.extend(report.findings.into_iter().map(|s| (None, s)));
     }
     for file in &target.files {
+        let key = format!("{}:{}", job.tenant, file.id);
+        let first = state
+            .store
+            .remember(FILE_SCOPE, &key, slack.dedupe_ttl())
+            .await
+            .map_err(|e| Pause::Retry(format!("claiming a file: {e}")))?;
+        if !first {
+            tracing::debug!(file = %file.id, "Slack file already handled by another event");
+            continue;
+        }
+        claimed.push(key);
         let name = file.name.clone().unwrap_or_else(|| file.id.clone());
         let report = match connector.fetch(file, slack.config.max_file_bytes).await {
             Ok(bytes) => scan_bytes(state, name.clone(), bytes).await?,

@@ -680,3 +680,54 @@ fn slack_settings_need_a_valid_token_key() {
     let off = Config::default().validate().expect("valid");
     assert!(off.slack.is_none(), "Slack is off without a signing secret");
 }
+
+#[tokio::test]
+async fn a_file_announced_twice_is_scanned_and_acted_on_once() {
+    let slack = start(Db::Sqlite, Install::BotAndAdmin)
+        .await
+        .expect("server");
+    let url = slack.fake.add_file(FakeFile {
+        id: "F2".into(),
+        name: "keys.txt".into(),
+        mimetype: "text/plain".into(),
+        user: AUTHOR.into(),
+        bytes: b"aws_access_key_id = AKIAIOSFODNN7EXAMPLQ\n".to_vec(),
+    });
+    let shared = json!({"type": "file_shared", "channel_id": CHANNEL, "file_id": "F2",
+        "user_id": AUTHOR, "file": {"id": "F2"}, "event_ts": "1700000003.000001"});
+    slack
+        .post(&envelope(TEAM, APP, "EvShared", BOT_USER, shared))
+        .await;
+    let mut event = message_event(CHANNEL, LEAK_TS, AUTHOR, "");
+    event["subtype"] = json!("file_share");
+    event["files"] = json!([{"id": "F2", "name": "keys.txt", "url_private_download": url}]);
+    slack
+        .post(&envelope(TEAM, APP, "EvFileShare", BOT_USER, event))
+        .await;
+    assert_eq!(slack.ready().await, 2, "two events, two tasks");
+    assert_eq!(slack.work().await, 2);
+    assert_eq!(
+        slack.fake.calls_to("files.download").len(),
+        1,
+        "downloaded once"
+    );
+    assert_eq!(
+        slack.fake.calls_to("chat.postMessage").len(),
+        1,
+        "one notice"
+    );
+    assert!(!slack.fake.has_file("F2"));
+    let incidents = slack.incidents().await;
+    let keys: Vec<_> = incidents
+        .iter()
+        .filter(|i| i["file"] == "keys.txt")
+        .collect();
+    assert!(!keys.is_empty());
+    let detectors: std::collections::BTreeSet<_> =
+        keys.iter().map(|i| i["detector"].to_string()).collect();
+    assert_eq!(
+        detectors.len(),
+        keys.len(),
+        "each finding recorded once: {keys:?}"
+    );
+}
