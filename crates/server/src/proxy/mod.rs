@@ -173,22 +173,7 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let _ = stream.set_nodelay(true);
-                let guard = Arc::clone(&guard);
-                let service = service_fn(move |request| {
-                    let guard = Arc::clone(&guard);
-                    async move { Ok::<_, Infallible>(guard.handle(request, peer).await) }
-                });
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, %peer, "proxy: connection ended with an error");
-                    }
-                });
+                spawn_connection(Arc::clone(&guard), stream, peer, &graceful);
             }
             () = &mut shutdown => break,
         }
@@ -201,4 +186,29 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Serves one client connection (HTTP/1.1, keep-alive) in a task of its own, watched by
+/// `graceful`.
+fn spawn_connection(
+    guard: Arc<Guard>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    graceful: &GracefulShutdown,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |request| {
+        let guard = Arc::clone(&guard);
+        async move { Ok::<_, Infallible>(guard.handle(request, peer).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, %peer, "proxy: connection ended with an error");
+        }
+    });
 }
