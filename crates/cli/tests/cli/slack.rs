@@ -283,3 +283,135 @@ async fn signed_events_are_blocked_once_and_forgeries_refused() {
     let card: Vec<_> = card.iter().filter(|i| i["message"] == LEAK_TS).collect();
     assert_eq!(card.len(), 1, "three deliveries, one incident: {card:?}");
 }
+
+/// Percentile `p` (0–100) of sorted `values`, in milliseconds.
+fn percentile(values: &[Duration], p: usize) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let at = (values.len() * p / 100).min(values.len() - 1);
+    values[at].as_secs_f64() * 1000.0
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// When the fake Slack first saw a `chat.delete` of each message `ts` (polled every 2 ms
+/// while the events are sent), until `total` were seen or 60 s passed.
+async fn watch_deletes(
+    fake: std::sync::Arc<FakeSlack>,
+    total: u64,
+    active: bool,
+) -> std::collections::HashMap<String, Instant> {
+    let mut seen = std::collections::HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut read = 0;
+    while active && (seen.len() as u64) < total && Instant::now() < deadline {
+        let calls = fake.calls();
+        for call in calls.iter().skip(read) {
+            if call.method == "chat.delete" {
+                if let Some(ts) = call.params.get("ts") {
+                    seen.entry(ts.clone()).or_insert_with(Instant::now);
+                }
+            }
+        }
+        read = calls.len();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    seen
+}
+
+/// One phase: `rate` signed card-number events a second for `seconds` (open loop) against a
+/// fresh `leakwall serve`; the webhook's answer time per event and, when `actions`, the time
+/// from sending an event until the fake Slack saw its `chat.delete`.
+async fn load_phase(rate: u64, seconds: u64, actions: bool) {
+    let dir = tempdir();
+    let fake = workspace().await;
+    let total = rate * seconds;
+    let ts = |n: u64| format!("1700001000.{n:06}");
+    for n in 0..total {
+        fake.add_message(FakeMessage::new(
+            CHANNEL,
+            &ts(n),
+            AUTHOR,
+            "card 4111 1111 1111 1111",
+        ));
+    }
+    let server = serve(dir.path(), &config(dir.path(), &fake));
+    let fake = std::sync::Arc::new(fake);
+    let watcher = tokio::spawn(watch_deletes(fake.clone(), total, actions));
+    let url = format!("{}/webhooks/slack/events", server.base);
+    let sender = EventSender::new(Token::new(SECRET));
+    let sent_at = std::sync::Arc::new(std::sync::Mutex::new(vec![None; total as usize]));
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    let mut answers = tokio::task::JoinSet::new();
+    let started = Instant::now();
+    for n in 0..total {
+        ticker.tick().await;
+        let body = envelope(
+            TEAM,
+            APP,
+            &format!("EvLoad{n}"),
+            BOT_USER,
+            message_event(CHANNEL, &ts(n), AUTHOR, "card 4111 1111 1111 1111"),
+        );
+        let (sender, url, sent_at) = (sender.clone(), url.clone(), sent_at.clone());
+        answers.spawn(async move {
+            let at = Instant::now();
+            sent_at.lock().expect("lock")[n as usize] = Some(at);
+            let attempt = sender.send(&url, &body).await;
+            (attempt.status, at.elapsed())
+        });
+    }
+    let sending = started.elapsed();
+    let mut webhook = Vec::new();
+    let mut failed = 0;
+    while let Some(joined) = answers.join_next().await {
+        let (status, took) = joined.expect("join");
+        if status == Some(200) {
+            webhook.push(took);
+        } else {
+            failed += 1;
+        }
+    }
+    webhook.sort();
+    println!(
+        "slack webhook: {total} events at {rate}/s for {seconds} s (sent in {:.1} s, {:.0}/s): \
+         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {failed} not 200",
+        sending.as_secs_f64(),
+        total as f64 / sending.as_secs_f64(),
+        percentile(&webhook, 50),
+        percentile(&webhook, 99),
+        percentile(&webhook, 100),
+    );
+    if !actions {
+        return;
+    }
+    let seen = watcher.await.expect("watcher");
+    let sent_at = sent_at.lock().expect("lock").clone();
+    let mut action: Vec<Duration> = (0..total)
+        .filter_map(|n| Some(seen.get(&ts(n))?.duration_since(sent_at[n as usize]?)))
+        .collect();
+    action.sort();
+    println!(
+        "slack event-to-action (chat.delete seen by the fake): {} of {total} acted on: \
+         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        action.len(),
+        percentile(&action, 50),
+        percentile(&action, 99),
+        percentile(&action, 100),
+    );
+}
+
+/// The figures of `bench/slack.sh` (ignored: a benchmark, not a test; run it in release).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: bench/slack.sh"]
+async fn slack_load_figures() {
+    let seconds = env_number("SLACK_BENCH_SECONDS", 5);
+    load_phase(env_number("SLACK_BENCH_WEBHOOK_RATE", 1000), seconds, false).await;
+    load_phase(env_number("SLACK_BENCH_ACTION_RATE", 200), seconds, true).await;
+}

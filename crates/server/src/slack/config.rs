@@ -10,7 +10,9 @@ use leakwall_connectors::slack::{SlackClient, SlackClientConfig, SlackTokens, Sl
 use leakwall_connectors::{ApiError, Token};
 use serde::Deserialize;
 
+use super::ingest::Ingest;
 use super::tokens::{StateSigner, TokenCipher};
+use crate::state::AppState;
 
 /// The public notice's default text: `{user}` is the author, `{detectors}` what was found.
 pub const DEFAULT_NOTICE: &str =
@@ -131,6 +133,7 @@ pub struct SlackSettings {
     /// Signs and checks the OAuth `state`.
     pub states: StateSigner,
     client: Arc<OnceLock<SlackClient>>,
+    ingest: Arc<OnceLock<Ingest>>,
 }
 
 impl SlackConfig {
@@ -202,6 +205,7 @@ impl SlackConfig {
             states: cipher.state_signer(),
             cipher,
             client: Arc::new(OnceLock::new()),
+            ingest: Arc::new(OnceLock::new()),
             config: self,
         }))
     }
@@ -223,6 +227,13 @@ impl SlackSettings {
         }
         let client = self.config.client_config().build()?;
         Ok(self.client.get_or_init(|| client).clone())
+    }
+
+    /// The task that puts webhook jobs on the queue, started on first use (one per process).
+    pub fn ingest(&self, state: &AppState) -> Ingest {
+        self.ingest
+            .get_or_init(|| Ingest::start(state.clone()))
+            .clone()
     }
 
     /// The tokens of the workspace configured by hand, if it is `team`.

@@ -18,6 +18,7 @@
 //! the worker, and a Slack rate limit becomes a rescheduled task, never a sleeping worker.
 
 pub mod config;
+pub mod ingest;
 pub mod install;
 pub mod task;
 pub mod tokens;

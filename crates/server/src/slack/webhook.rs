@@ -18,11 +18,11 @@ use axum::Json;
 use leakwall_connectors::slack::{Delivery, EventParser, Handling};
 use leakwall_connectors::{Job, ParseError, WebhookVerifier};
 use leakwall_core::ErrorCode;
-use leakwall_queue::worker::Producer;
 use leakwall_queue::Envelope;
 use serde_json::json;
 
 use super::config::SlackSettings;
+use super::ingest::Ingested;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -113,34 +113,24 @@ fn verify(slack: &SlackSettings, headers: &HeaderMap, body: &[u8]) -> Result<(),
         })
 }
 
-/// Drops a repeat of (team, event id), else puts the job on the queue. A key remembered for a
-/// job that could not be enqueued is forgotten again, so Slack's retry is not lost.
+/// Drops a repeat of (team, event id), else puts the job on the queue (in a group with the
+/// jobs of concurrent requests, see [`super::ingest`]).
 async fn enqueue(state: &AppState, slack: &SlackSettings, job: Job) -> Result<Response, ApiError> {
-    let queue = state.queue.clone().ok_or_else(|| {
-        ApiError::new(
+    if state.queue.is_none() {
+        return Err(ApiError::new(
             ErrorCode::Conflict,
             "this process has no task queue for Slack events",
-        )
-    })?;
-    let key = format!("{}:{}", job.tenant, job.event_id);
-    let first = state
-        .store
-        .remember(DEDUPE_SCOPE, &key, slack.dedupe_ttl())
-        .await
-        .map_err(ApiError::internal)?;
-    if !first {
-        count("duplicate");
-        tracing::debug!(team = %job.tenant, event = %job.event_id, "Slack retry dropped");
-        return Ok(ok());
+        ));
     }
-    let envelope = envelope(&job).map_err(ApiError::internal)?;
-    if let Err(e) = Producer::new(queue).enqueue(&envelope).await {
-        if let Err(forget) = state.store.forget(DEDUPE_SCOPE, &key).await {
-            tracing::error!(error = %forget, "forgetting a Slack event id after a failed enqueue");
+    let (team, event) = (job.tenant.clone(), job.event_id.clone());
+    match slack.ingest(state).submit(job).await {
+        Ok(Ingested::Enqueued) => count("enqueued"),
+        Ok(Ingested::Duplicate) => {
+            count("duplicate");
+            tracing::debug!(%team, %event, "Slack retry dropped");
         }
-        return Err(ApiError::internal(e));
+        Err(e) => return Err(ApiError::internal(e)),
     }
-    count("enqueued");
     Ok(ok())
 }
 
