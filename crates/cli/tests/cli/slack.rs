@@ -43,10 +43,10 @@ impl Drop for Server {
 }
 
 #[allow(clippy::zombie_processes)]
-fn serve(dir: &Path, config: &Path) -> Server {
+fn serve(dir: &Path, config: &Path, extra: &[&str]) -> Server {
     let db = format!("sqlite://{}", dir.join("leakwall.db").display());
     let config = config.to_str().expect("path");
-    let args = [
+    let mut args = vec![
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -55,6 +55,7 @@ fn serve(dir: &Path, config: &Path) -> Server {
         "--config",
         config,
     ];
+    args.extend_from_slice(extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakwall"))
         .args(args)
         .current_dir(dir)
@@ -179,7 +180,7 @@ async fn post_raw(url: &str, body: Vec<u8>, signature: &str, timestamp: i64) -> 
 async fn signed_events_are_blocked_once_and_forgeries_refused() {
     let dir = tempdir();
     let fake = workspace().await;
-    let server = serve(dir.path(), &config(dir.path(), &fake));
+    let server = serve(dir.path(), &config(dir.path(), &fake), &[]);
     let url = format!("{}/webhooks/slack/events", server.base);
     let sender = EventSender::new(Token::new(SECRET));
 
@@ -328,7 +329,7 @@ async fn watch_deletes(
 /// One phase: `rate` signed card-number events a second for `seconds` (open loop) against a
 /// fresh `leakwall serve`; the webhook's answer time per event and, when `actions`, the time
 /// from sending an event until the fake Slack saw its `chat.delete`.
-async fn load_phase(rate: u64, seconds: u64, actions: bool) {
+async fn load_phase(rate: u64, seconds: u64, actions: bool, workers: bool) {
     let dir = tempdir();
     let fake = workspace().await;
     let total = rate * seconds;
@@ -341,7 +342,8 @@ async fn load_phase(rate: u64, seconds: u64, actions: bool) {
             "card 4111 1111 1111 1111",
         ));
     }
-    let server = serve(dir.path(), &config(dir.path(), &fake));
+    let extra: &[&str] = if workers { &[] } else { &["--no-workers"] };
+    let server = serve(dir.path(), &config(dir.path(), &fake), extra);
     let fake = std::sync::Arc::new(fake);
     let watcher = tokio::spawn(watch_deletes(fake.clone(), total, actions));
     let url = format!("{}/webhooks/slack/events", server.base);
@@ -380,8 +382,9 @@ async fn load_phase(rate: u64, seconds: u64, actions: bool) {
     }
     webhook.sort();
     println!(
-        "slack webhook: {total} events at {rate}/s for {seconds} s (sent in {:.1} s, {:.0}/s): \
-         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {failed} not 200",
+        "slack webhook{}: {total} events at {rate}/s for {seconds} s (sent in {:.1} s, \
+         {:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {failed} not 200",
+        if workers { "" } else { " (--no-workers)" },
         sending.as_secs_f64(),
         total as f64 / sending.as_secs_f64(),
         percentile(&webhook, 50),
@@ -412,6 +415,14 @@ async fn load_phase(rate: u64, seconds: u64, actions: bool) {
 #[ignore = "benchmark: bench/slack.sh"]
 async fn slack_load_figures() {
     let seconds = env_number("SLACK_BENCH_SECONDS", 5);
-    load_phase(env_number("SLACK_BENCH_WEBHOOK_RATE", 1000), seconds, false).await;
-    load_phase(env_number("SLACK_BENCH_ACTION_RATE", 200), seconds, true).await;
+    let webhook_rate = env_number("SLACK_BENCH_WEBHOOK_RATE", 1000);
+    load_phase(webhook_rate, seconds, false, true).await;
+    load_phase(webhook_rate, seconds, false, false).await;
+    load_phase(
+        env_number("SLACK_BENCH_ACTION_RATE", 200),
+        seconds,
+        true,
+        true,
+    )
+    .await;
 }
