@@ -33,6 +33,7 @@ const TEAM: &str = "T1";
 const APP: &str = "A0OURAPP";
 const BOT: &str = "xoxb-static-bot-token";
 const ADMIN: &str = "xoxp-static-admin-token";
+const MEMBER: &str = "xoxp-static-member-token";
 const BOT_USER: &str = "UBOT";
 const AUTHOR: &str = "UAUTHOR";
 const CHANNEL: &str = "C100";
@@ -51,6 +52,8 @@ struct Slack {
 enum Install {
     BotAndAdmin,
     BotOnly,
+    /// A user token of a member who is not an admin: Slack refuses to delete others' messages.
+    BotAndMember,
     /// No static workspace; the OAuth flow is configured.
     OAuth,
 }
@@ -63,6 +66,11 @@ async fn fake() -> FakeSlack {
     let fake = FakeSlack::start().await.expect("fake Slack");
     fake.add_token(FakeToken::bot(BOT, BOT_USER, &["chat:write", "files:read"]));
     fake.add_token(FakeToken::user(ADMIN, "UADMIN", &["chat:write", "files:write"]).admin());
+    fake.add_token(FakeToken::user(
+        MEMBER,
+        "UMEMBER",
+        &["chat:write", "files:write"],
+    ));
     fake.add_message(FakeMessage::new(CHANNEL, LEAK_TS, AUTHOR, CARD));
     fake
 }
@@ -72,7 +80,11 @@ fn config(fake: &FakeSlack, install: Install) -> Config {
     let team = (install != Install::OAuth).then(|| StaticTeam {
         id: TEAM.into(),
         bot_token: Token::new(BOT),
-        user_token: (install == Install::BotAndAdmin).then(|| Token::new(ADMIN)),
+        user_token: match install {
+            Install::BotAndAdmin => Some(Token::new(ADMIN)),
+            Install::BotAndMember => Some(Token::new(MEMBER)),
+            _ => None,
+        },
     });
     let oauth = install == Install::OAuth;
     let slack = SlackConfig {
@@ -730,5 +742,34 @@ async fn a_file_announced_twice_is_scanned_and_acted_on_once() {
         detectors.len(),
         keys.len(),
         "each finding recorded once: {keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_deletion_is_recorded_and_not_retried() {
+    let slack = start(Db::Sqlite, Install::BotAndMember)
+        .await
+        .expect("server");
+    slack.post(&message("EvRefused", CARD)).await;
+    assert_eq!(slack.work().await, 1);
+    assert!(slack.fake.message(CHANNEL, LEAK_TS).is_some());
+    assert_eq!(slack.fake.calls_to("chat.delete").len(), 1, "tried once");
+    assert_eq!(
+        slack.fake.calls_to("chat.postMessage").len(),
+        1,
+        "the notice still"
+    );
+    let stats = slack.queue.stats().await.expect("stats");
+    assert_eq!(
+        (stats.ready, stats.delayed, stats.dead),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    let incidents = slack.incidents().await;
+    assert_eq!(incidents.len(), 1);
+    let outcome = incidents[0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.starts_with("leak stayed visible") && outcome.contains("cant_delete_message"),
+        "{outcome}"
     );
 }
