@@ -15,9 +15,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use leakwall_connectors::slack::SlackConnector;
+use leakwall_connectors::slack::{SlackClient, SlackConnector};
 use leakwall_connectors::{
     Action, ApiError, Connector, FileRef, Job, JobKind, Location, Notice, Outcome, ScanTarget,
+    Token,
 };
 use leakwall_core::{Category, Finding, Origin};
 use leakwall_engine::{ScanReport, Scanned, UNSCANNABLE};
@@ -34,6 +35,31 @@ use crate::state::AppState;
 const RATE_LIMITED: &str = "rate_limited";
 /// The idempotency scope of files being scanned (one job per file, whichever event came first).
 const FILE_SCOPE: &str = "slack_file";
+
+/// One workspace's connector, and the client and bot token to look files up by id.
+struct Workspace {
+    connector: SlackConnector,
+    client: SlackClient,
+    bot: Token,
+}
+
+impl Workspace {
+    /// `file` with its name and download address: a `file_shared` event names only the id,
+    /// so `files.info` fills them in (the connector would look it up anyway, nameless).
+    async fn described(&self, file: &FileRef) -> Result<FileRef, ApiError> {
+        if file.url.is_some() {
+            return Ok(file.clone());
+        }
+        let info = self.client.files_info(&self.bot, &file.id).await?;
+        Ok(FileRef {
+            id: file.id.clone(),
+            name: info.name.or_else(|| file.name.clone()),
+            mimetype: info.mimetype,
+            size: info.size,
+            url: info.url_private_download,
+        })
+    }
+}
 
 /// Why the task must run again.
 enum Pause {
@@ -87,9 +113,13 @@ async fn scan_job(
     let client = slack
         .client()
         .map_err(|e| TaskError::fatal(e.to_string()))?;
-    let connector = SlackConnector::new(client, tokens);
+    let workspace = Workspace {
+        bot: tokens.bot.clone(),
+        connector: SlackConnector::new(client.clone(), tokens),
+        client,
+    };
     let mut claimed = Vec::new();
-    let again = match handle(state, slack, &connector, job, target, &mut claimed).await {
+    let again = match handle(state, slack, &workspace, job, target, &mut claimed).await {
         Ok(()) => return Ok(()),
         Err(again) => again,
     };
@@ -109,12 +139,12 @@ async fn scan_job(
 async fn handle(
     state: &AppState,
     slack: &SlackSettings,
-    connector: &SlackConnector,
+    workspace: &Workspace,
     job: &Job,
     target: &ScanTarget,
     claimed: &mut Vec<String>,
 ) -> Result<(), Pause> {
-    let scan = scan(state, slack, connector, job, target, claimed).await?;
+    let scan = scan(state, slack, workspace, job, target, claimed).await?;
     if scan.findings.is_empty() {
         return Ok(());
     }
@@ -126,7 +156,7 @@ async fn handle(
     let decided = decide(state, &report, "slack", Some(conversation)).await;
     let action = action_for(slack, decided.verdict, target, &report);
     let outcome = match &action {
-        Some(action) => Some(connector.act(job, action).await),
+        Some(action) => Some(workspace.connector.act(job, action).await),
         None => None,
     };
     match &outcome {
@@ -146,7 +176,7 @@ async fn handle(
 async fn scan(
     state: &AppState,
     slack: &SlackSettings,
-    connector: &SlackConnector,
+    workspace: &Workspace,
     job: &Job,
     target: &ScanTarget,
     claimed: &mut Vec<String>,
@@ -169,8 +199,15 @@ async fn scan(
             continue;
         }
         claimed.push(key);
-        let name = file.name.clone().unwrap_or_else(|| file.id.clone());
-        let report = match connector.fetch(file, slack.config.max_file_bytes).await {
+        let limit = slack.config.max_file_bytes;
+        let (name, fetched) = match workspace.described(file).await {
+            Ok(file) => {
+                let name = file.name.clone().unwrap_or_else(|| file.id.clone());
+                (name, workspace.connector.fetch(&file, limit).await)
+            }
+            Err(e) => (file.id.clone(), Err(e)),
+        };
+        let report = match fetched {
             Ok(bytes) => scan_bytes(state, name.clone(), bytes).await?,
             Err(e) => unfetched(file, &name, &e)?,
         };
