@@ -186,10 +186,25 @@ fn new_decision_id() -> String {
     )
 }
 
-/// Drains the channel in batches of up to 500 rows until every sender is gone.
+/// Rows written in one transaction at most.
+const BATCH_ROWS: usize = 500;
+/// How long the writer gathers rows after the first one before it writes.
+const GATHER: Duration = Duration::from_millis(100);
+
+/// Drains the channel until every sender is gone: after the first row it gathers for
+/// [`GATHER`] (or until [`BATCH_ROWS`]), so a busy server writes one transaction per batch,
+/// not one per decision.
 async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Item>, ttl: Duration) {
-    let mut batch = Vec::with_capacity(500);
-    while receiver.recv_many(&mut batch, 500).await > 0 {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while receiver.recv_many(&mut batch, BATCH_ROWS).await > 0 {
+        let deadline = tokio::time::Instant::now() + GATHER;
+        while batch.len() < BATCH_ROWS {
+            let room = BATCH_ROWS - batch.len();
+            let more = tokio::time::timeout_at(deadline, receiver.recv_many(&mut batch, room));
+            if !matches!(more.await, Ok(n) if n > 0) {
+                break;
+            }
+        }
         if let Err(e) = store.insert_decisions(&batch, ttl).await {
             metrics::counter!("leakwall_policy_decision_log_errors_total").increment(1);
             tracing::warn!(error = %e, rows = batch.len(), "writing the decision log");
