@@ -29,8 +29,8 @@
 //! a trait method.
 //!
 //! Tokens and message text are wrapped ([`Token`], [`MessageText`]) so that their `Debug`
-//! never shows them; errors never carry them. With the `fake` feature, [`fake`] runs a fake
-//! Slack Web API for tests.
+//! never shows them; errors never carry them. With the `fake` feature, the `fake` module runs
+//! a fake Slack Web API for tests.
 #![deny(missing_docs)]
 
 mod action;

@@ -151,7 +151,7 @@ fn count(outcome: &'static str) {
 }
 
 /// Serves the guard on `listener` until `shutdown` completes; open connections then get
-/// [`SHUTDOWN_GRACE`] to finish.
+/// a short grace period (`SHUTDOWN_GRACE`) to finish.
 pub async fn serve(
     guard: Arc<Guard>,
     listener: tokio::net::TcpListener,
