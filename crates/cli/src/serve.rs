@@ -78,6 +78,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_policies()
             .await;
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let proxy = start_proxy(&state, wait(stopped.clone())).await?;
         let workers = (!args.no_workers).then(|| {
             let state = state.clone();
             tokio::spawn(leakwall_server::run_workers(state, wait(stopped.clone())))
@@ -97,6 +98,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(workers) = workers {
             workers.await.context("queue workers")??;
         }
+        if let Some(proxy) = proxy {
+            proxy.await.context("proxy guard")??;
+        }
         if let Some(grpc) = grpc {
             grpc.await.context("gRPC policy API")??;
         }
@@ -105,6 +109,35 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Binds and starts the proxy guard when `proxy.listen` is set; it stops with `shutdown`.
+async fn start_proxy(
+    state: &AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+    let Some(guard) = leakwall_server::proxy::Guard::from_state(state) else {
+        return Ok(None);
+    };
+    let listen = guard.listen();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("proxy.listen: listening on {listen}"))?;
+    if let Some(proxy) = &state.settings.proxy {
+        let upstream = proxy.upstream.to_string();
+        let upstream = upstream.trim_end_matches('/');
+        let prefix = &proxy.upstream_prefix;
+        println!(
+            "  proxy guard http://{} -> {upstream}{prefix}",
+            listener.local_addr()?
+        );
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let guard = std::sync::Arc::new(guard);
+    Ok(Some(tokio::spawn(leakwall_server::proxy::serve(
+        guard, listener, shutdown,
+    ))))
 }
 
 /// Binds and starts the gRPC policy API unless `grpc.listen` is empty; it stops with
@@ -119,7 +152,10 @@ async fn start_grpc(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("grpc.listen: listening on {listen}"))?;
-    println!("  gRPC       {} (policies Evaluate)", listener.local_addr()?);
+    println!(
+        "  gRPC       {} (policies Evaluate)",
+        listener.local_addr()?
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let serving = leakwall_server::grpc::serve(state.clone(), listener, shutdown);

@@ -26,10 +26,14 @@ pub struct Config {
     pub queue: QueueConfig,
     /// `policies:` settings.
     pub policies: crate::policy::PoliciesConfig,
-    /// `grpc:` settings (the policy API).
-    pub grpc: crate::grpc::GrpcConfig,
     /// `postprocessing:` settings (the chain of steps for uploaded files).
     pub postprocessing: crate::postprocessing::PostprocessingConfig,
+    /// `grpc:` settings (the policy API).
+    pub grpc: crate::grpc::GrpcConfig,
+    /// `proxy:` settings (the proxy guard).
+    pub proxy: crate::proxy::ProxyConfig,
+    /// `slack:` settings (the Slack connector; off without a signing secret).
+    pub slack: crate::slack::SlackConfig,
 }
 
 /// `queue:` settings: where tasks wait and how workers run them.
@@ -202,10 +206,14 @@ pub struct Settings {
     pub queue: QueueConfig,
     /// Policy settings.
     pub policies: crate::policy::PoliciesConfig,
-    /// Where the gRPC policy API listens; `None` = disabled.
-    pub grpc_listen: Option<SocketAddr>,
     /// Post-processing settings (steps validated).
     pub postprocessing: crate::postprocessing::PostprocessingConfig,
+    /// Where the gRPC policy API listens; `None` = disabled.
+    pub grpc_listen: Option<SocketAddr>,
+    /// The proxy guard, when `proxy.listen` is set.
+    pub proxy: Option<crate::proxy::ProxySettings>,
+    /// Slack, when `slack.signing_secret` is set.
+    pub slack: Option<crate::slack::SlackSettings>,
 }
 
 impl Config {
@@ -227,8 +235,10 @@ impl Config {
         if let Some(url) = env("LEAKWALL_QUEUE_URL") {
             self.queue.url = url;
         }
-        self.grpc = self.grpc.with_env(&env);
         self.postprocessing = self.postprocessing.with_env(&env);
+        self.grpc = self.grpc.with_env(&env);
+        self.proxy = self.proxy.with_env(&env);
+        self.slack = self.slack.with_env(&env);
         self
     }
 
@@ -298,10 +308,16 @@ impl Config {
             bail!("policies.decision_log.{e}");
         }
         self.postprocessing.validate()?;
+        let proxy = self
+            .proxy
+            .validate(!self.policies.engine.policies.is_empty())?;
         let grpc_listen = self.grpc.listen_addr()?;
+        let slack = self.slack.validate()?;
         Ok(Settings {
-            grpc_listen,
+            slack,
             postprocessing: self.postprocessing,
+            grpc_listen,
+            proxy,
             policies: self.policies,
             queue,
             listen,

@@ -27,6 +27,10 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register("postprocess", move |ctx| {
         crate::postprocessing::postprocess(s.clone(), ctx)
     });
+    let s = state.clone();
+    registry.register(crate::slack::webhook::TASK, move |ctx| {
+        crate::slack::task::slack_event(s.clone(), ctx)
+    });
     registry
 }
 

@@ -43,8 +43,8 @@ use std::time::Duration;
 
 pub use audit::{AuditEntry, Version};
 pub use crud::UpdateCheck;
-pub use installations::Installation;
 pub use error::Error;
+pub use installations::Installation;
 pub use keys::{hash_key, new_api_key, ApiKey};
 pub use leakwall_access::{Condition, Op, Schema, Scope};
 pub use schemas::{

@@ -8,6 +8,8 @@ mod grpc;
 mod hostile;
 mod inputs;
 mod policy;
+mod proxy;
 mod serve;
+mod slack;
 mod support;
 mod worker;

@@ -2,8 +2,8 @@
 //! and the OpenAPI document are both built from it.
 
 pub mod data;
-pub mod evaluate;
 pub mod decisions;
+pub mod evaluate;
 pub mod health;
 pub mod meta;
 pub mod postprocessing;
@@ -200,6 +200,24 @@ pub const ROUTES: &[Route] = &[
         "oCIS policies Evaluate {query, environment} → {result} (the gRPC call over HTTP)",
         || post(evaluate::post),
     ),
+    public(route(
+        "POST",
+        "/webhooks/slack/events",
+        "Slack Events API deliveries (signed; answered at once, scanned on the queue)",
+        || post(crate::slack::webhook::events).layer(DefaultBodyLimit::disable()),
+    )),
+    public(route(
+        "GET",
+        "/oauth/slack/install",
+        "Install the Slack app: a redirect to Slack's authorize page",
+        || get(crate::slack::install::install),
+    )),
+    public(route(
+        "GET",
+        "/oauth/slack/callback",
+        "Slack's OAuth redirect: stores the workspace's tokens (sealed)",
+        || get(crate::slack::install::callback),
+    )),
     public(route("GET", "/api/openapi.json", "This document", || {
         get(|| async { axum::Json(crate::openapi::document()) })
     })),
