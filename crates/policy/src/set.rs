@@ -246,6 +246,26 @@ impl PolicySet {
         Ok(value)
     }
 
+    /// The remembered value of `query` on `input`, without evaluating (`None` when it is not
+    /// remembered): cheap enough to call on an async reactor before handing the evaluation
+    /// to a blocking thread.
+    pub fn cached(
+        &self,
+        query: &str,
+        input: &serde_json::Value,
+    ) -> Option<Result<Option<serde_json::Value>, EvalError>> {
+        let key = self.cache.key(input)?;
+        let value = self.cache.get(query, &key)?;
+        Some(match value {
+            Value::Undefined => Ok(None),
+            value => serde_json::to_value(&value)
+                .map(Some)
+                .map_err(|e| EvalError::Engine {
+                    message: e.to_string(),
+                }),
+        })
+    }
+
     /// How many decisions the set remembers now.
     pub fn cached_decisions(&self) -> usize {
         self.cache.len()

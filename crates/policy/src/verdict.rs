@@ -181,6 +181,18 @@ impl Decision {
         set.eval(query, input).map_err(DenyReason::from)
     }
 
+    /// The remembered result of `query` on `input`, if the set remembers one (see
+    /// [`PolicySet::cached`]).
+    pub fn cached(
+        &self,
+        query: &str,
+        input: &serde_json::Value,
+    ) -> Option<Result<Option<serde_json::Value>, DenyReason>> {
+        let set = self.policies.as_ref().ok()?;
+        set.cached(query, input)
+            .map(|result| result.map_err(DenyReason::from))
+    }
+
     /// Leakwall's decision document at `query`, parsed strictly. Any failure is an `Err` with
     /// the reason; [`DecisionDocument::fail_closed`] turns it into a blocking document.
     pub fn evaluate_document(

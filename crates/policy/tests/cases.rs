@@ -247,10 +247,16 @@ fn pure_decisions_are_remembered_and_outside_builtins_are_not() {
         .build()
         .expect("build");
     let two = serde_json::json!({"n": 2, "text": "abc"});
+    assert!(
+        set.cached("data.gate.open", &two).is_none(),
+        "nothing remembered yet"
+    );
     for _ in 0..3 {
         assert_eq!(set.evaluate_bool("data.gate.open", &two), Verdict::Allow);
     }
     assert_eq!(set.cached_decisions(), 1, "one query, one input");
+    let remembered = set.cached("data.gate.open", &two).expect("remembered");
+    assert_eq!(remembered.expect("a value"), Some(serde_json::json!(true)));
     let one = serde_json::json!({"n": 1, "text": "abc"});
     assert!(!set.evaluate_bool("data.gate.open", &one).is_allowed());
     assert_eq!(set.cached_decisions(), 2, "undefined is remembered too");

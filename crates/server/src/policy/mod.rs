@@ -222,8 +222,15 @@ impl Policies {
     /// counted and logged.
     pub async fn eval(&self, origin: &'static str, query: &str, input: Value) -> Evaluated {
         let decision = self.decision();
-        let owned = query.to_owned();
         let started = Instant::now();
+        if let Some(result) = decision.cached(query, &input) {
+            let decision_id = self.record(origin, query, input, &result, started);
+            return Evaluated {
+                result,
+                decision_id,
+            };
+        }
+        let owned = query.to_owned();
         let evaluated = tokio::task::spawn_blocking(move || {
             let result = decision.eval(&owned, &input);
             (result, input)
