@@ -54,6 +54,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let settings = settings(&args.server, args.listen.as_deref())?;
     runtime()?.block_on(async move {
+        let signal = shutdown_signal();
+        tracing::info!("starting");
         let store = open_store(&settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
@@ -91,7 +93,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let http = leakwall_server::serve(state, listener, async move {
-            shutdown_signal().await;
+            signal.await;
             let _ = stop.send(true);
         });
         let served = http.await;
@@ -162,26 +164,41 @@ async fn start_grpc(
     Ok(Some(tokio::spawn(serving)))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGTERM and Ctrl-C handlers now and returns a future that completes when one
+/// of them arrives. Called first thing, so a signal sent while the store opens or migrates
+/// still ends in a graceful shutdown (the future is already complete when it is awaited)
+/// instead of the default action, which kills the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
 
 /// Completes when the shutdown flag turns true.
@@ -194,6 +211,8 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let settings = settings(&args.server, None)?;
     runtime()?.block_on(async move {
+        let signal = shutdown_signal();
+        tracing::info!("starting");
         let store = open_store(&settings).await?;
         let queue = leakwall_server::queue::open_queue(&settings.queue).await?;
         let state = AppState::new(store.clone(), settings)
@@ -221,7 +240,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         };
         tracing::info!("worker started");
         let background = tokio::spawn(leakwall_server::maintain(state.clone()));
-        let result = leakwall_server::run_workers(state, shutdown_signal()).await;
+        let result = leakwall_server::run_workers(state, signal).await;
         background.abort();
         if let Some(health) = health {
             health.abort();

@@ -288,3 +288,46 @@ async fn serve_runs_queued_tasks_unless_told_not_to() {
     assert_eq!(left, 0, "serve's workers took the task");
     drop(busy);
 }
+
+/// Regression: the SIGTERM handler was installed only once HTTP was serving, so a SIGTERM
+/// during start-up (opening and migrating the store) killed the process outright.
+#[test]
+fn sigterm_during_start_up_still_shuts_down_gracefully() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = crate::support::tempdir();
+    let db = format!("sqlite://{}", dir.path().join("early.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakwall"))
+        .args(["serve", "--database", &db, "--listen", "127.0.0.1:0"])
+        .env("LEAKWALL_LOG", "info")
+        .env("LEAKWALL_GRPC_LISTEN", "")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut log = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("starting") {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    for line in lines {
+        log.push_str(&line.expect("line"));
+        log.push('\n');
+    }
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "exit {status:?}:\n{log}");
+    assert!(
+        log.contains("shutting down") && log.contains("stopped"),
+        "{log}"
+    );
+}
