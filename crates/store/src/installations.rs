@@ -141,62 +141,6 @@ impl Store {
             .param(Param::text(tenant));
         Ok(sql.query().execute(&self.pool).await?.rows_affected() > 0)
     }
-
-    /// [`Store::remember`] for many keys in one statement: the keys seen for the first time
-    /// (or whose record expired), in no particular order. A key given twice counts once.
-    pub async fn remember_all(
-        &self,
-        scope: &str,
-        keys: &[String],
-        ttl: std::time::Duration,
-    ) -> Result<Vec<String>, Error> {
-        let mut unique: Vec<&str> = keys.iter().map(String::as_str).collect();
-        unique.sort_unstable();
-        unique.dedup();
-        if unique.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (now, expires) = (now(), crate::codec::after(ttl));
-        let mut sql = Sql::new(self.backend);
-        sql.push(
-            "INSERT INTO \"idempotency_keys\" (\"scope\", \"key\", \"created_at\", \"expires_at\") \
-             VALUES ",
-        );
-        for (n, key) in unique.iter().enumerate() {
-            sql.push(if n > 0 { ", (" } else { "(" })
-                .param(Param::text(scope))
-                .push(", ")
-                .param(Param::text(*key))
-                .push(", ")
-                .param(Param::text(now.as_str()))
-                .push(", ")
-                .param(Param::text(expires.as_str()))
-                .push(")");
-        }
-        sql.push(
-            " ON CONFLICT (\"scope\", \"key\") DO UPDATE SET \
-             \"created_at\" = excluded.\"created_at\", \"expires_at\" = excluded.\"expires_at\" \
-             WHERE \"idempotency_keys\".\"expires_at\" <= ",
-        )
-        .param(Param::text(now.as_str()))
-        .push(" RETURNING \"key\"");
-        let rows = sql.query().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| Ok(row.try_get::<String, _>(0)?))
-            .collect()
-    }
-
-    /// Forgets an idempotency key recorded by [`Store::remember`], so that the work it
-    /// guarded can be done again (the caller recorded the key, then failed to do the work).
-    pub async fn forget(&self, scope: &str, key: &str) -> Result<(), Error> {
-        let mut sql = Sql::new(self.backend);
-        sql.push("DELETE FROM \"idempotency_keys\" WHERE \"scope\" = ")
-            .param(Param::text(scope))
-            .push(" AND \"key\" = ")
-            .param(Param::text(key));
-        sql.query().execute(&self.pool).await?;
-        Ok(())
-    }
 }
 
 fn installation(row: &AnyRow) -> Result<Installation, Error> {
