@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::support::{Db, TestServer};
 
-async fn start(config: Config) -> (TestServer, String) {
+/// A server on SQLite with `config`, its policies loaded, and an admin bearer token.
+pub async fn start(config: Config) -> (TestServer, String) {
     let mut server = TestServer::start(Db::Sqlite, config).await.expect("server");
     server.state = server.state.clone().with_policies().await;
     let (_, key) = server

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use leakwall_server::Config;
 use serde_json::json;
 
-use crate::support::{Db, TestServer};
+use crate::support::TestServer;
 
 fn example_policies() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"))
@@ -15,14 +15,7 @@ fn example_policies() -> PathBuf {
 async fn start(policies: PathBuf) -> (TestServer, String) {
     let mut config = Config::default();
     config.policies.engine.policies = vec![policies];
-    let mut server = TestServer::start(Db::Sqlite, config).await.expect("server");
-    server.state = server.state.clone().with_policies().await;
-    let (_, key) = server
-        .store
-        .create_api_key("p", "p", &["admin".into()], None)
-        .await
-        .expect("key");
-    (server, format!("Bearer {key}"))
+    crate::decisions::start(config).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
