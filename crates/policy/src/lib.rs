@@ -75,6 +75,11 @@
 //! base64 string as oCIS passes it, or an array of byte values), `ocis.resource.download(url)`
 //! and `leakwall.scan(text)` (host hooks, [`FetchFn`] and [`ScanFn`]: this crate does no
 //! network I/O and does not depend on the detectors).
+//!
+//! # Sharing rules
+//!
+//! [`sharing`]: restricted external sharing for file-sharing systems (flags, internal and
+//! external users, the two built-in rules, custom rules in Rego).
 #![deny(missing_docs)]
 
 mod builtins;
@@ -82,6 +87,7 @@ mod cache;
 mod config;
 mod error;
 mod set;
+pub mod sharing;
 mod source;
 mod testing;
 mod verdict;
