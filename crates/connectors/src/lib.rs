@@ -39,6 +39,7 @@ mod error;
 mod job;
 mod secret;
 pub mod slack;
+pub mod webex;
 
 #[cfg(feature = "fake")]
 pub mod fake;

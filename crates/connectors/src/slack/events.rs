@@ -164,13 +164,7 @@ impl EventParser {
 
     /// Parses a verified raw body.
     pub fn parse(&self, body: &[u8]) -> Result<Delivery, ParseError> {
-        if body.len() > self.max_body_bytes {
-            return Err(ParseError::TooLarge {
-                len: body.len(),
-                limit: self.max_body_bytes,
-            });
-        }
-        let outer: Outer = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+        let outer: Outer = from_json(body, self.max_body_bytes)?;
         match outer.kind.as_str() {
             "url_verification" => Ok(Delivery::UrlVerification {
                 challenge: required(outer.challenge, "challenge")?,
@@ -215,8 +209,22 @@ fn callback(outer: Outer) -> Result<Callback, ParseError> {
     })
 }
 
-fn required<T>(value: Option<T>, field: &str) -> Result<T, ParseError> {
+pub(crate) fn required<T>(value: Option<T>, field: &str) -> Result<T, ParseError> {
     value.ok_or_else(|| ParseError::Malformed(format!("missing field `{field}`")))
+}
+
+/// Parses a JSON body after refusing it when it is over `limit` bytes.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+) -> Result<T, ParseError> {
+    if body.len() > limit {
+        return Err(ParseError::TooLarge {
+            len: body.len(),
+            limit,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| malformed(&e))
 }
 
 /// A parse error without the input: serde's message names a line and column, not the text.

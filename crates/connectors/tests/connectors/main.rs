@@ -8,3 +8,5 @@ mod manifest;
 mod sender;
 mod util;
 mod verify;
+mod webex_events;
+mod webex_verify;
