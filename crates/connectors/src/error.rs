@@ -96,6 +96,25 @@ pub enum ApiError {
         /// The status code.
         status: u16,
     },
+    /// HTTP 401: the token is invalid or expired (Webex: refresh it once and call again).
+    #[error("{method}: unauthorized (HTTP 401){}", tracking(tracking_id))]
+    Unauthorized {
+        /// The method or endpoint.
+        method: String,
+        /// Webex's `Trackingid` answer header, for support cases.
+        tracking_id: Option<String>,
+    },
+    /// An HTTP status other than success, 401 and 429 from an API that names the request
+    /// (Webex's `Trackingid`).
+    #[error("{method}: HTTP {status}{}", tracking(tracking_id))]
+    Status {
+        /// The method or endpoint.
+        method: String,
+        /// The status code.
+        status: u16,
+        /// Webex's `Trackingid` answer header.
+        tracking_id: Option<String>,
+    },
     /// The connection failed or timed out.
     #[error("{method}: transport error{}", if *timeout { " (timeout)" } else { "" })]
     Transport {
@@ -137,7 +156,10 @@ impl ApiError {
                 false
             }
             ApiError::Api { error, .. } => !TRANSIENT_API_ERRORS.contains(&error.as_str()),
-            ApiError::Http { status, .. } => *status < 500 && *status != 408,
+            ApiError::Http { status, .. } | ApiError::Status { status, .. } => {
+                *status < 500 && *status != 408
+            }
+            ApiError::Unauthorized { .. } => true,
             ApiError::TooLarge { .. }
             | ApiError::NotAFile
             | ApiError::DisallowedUrl
@@ -153,6 +175,11 @@ impl ApiError {
         }
     }
 
+    /// Whether the token was refused (HTTP 401): refresh it and call again once.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Unauthorized { .. })
+    }
+
     /// The platform's error string, for `Api` errors.
     pub fn api_error(&self) -> Option<&str> {
         match self {
@@ -166,10 +193,17 @@ impl ApiError {
         match self {
             ApiError::TooLarge { .. } => ErrorCode::Unscannable,
             ApiError::Config(_) => ErrorCode::InvalidConfig,
-            ApiError::NotAFile => ErrorCode::Unauthorized,
+            ApiError::NotAFile | ApiError::Unauthorized { .. } => ErrorCode::Unauthorized,
             _ => ErrorCode::Internal,
         }
     }
+}
+
+/// ` (Trackingid …)` when there is one, for error texts.
+fn tracking(id: &Option<String>) -> String {
+    id.as_deref()
+        .map(|id| format!(" (Trackingid {id})"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

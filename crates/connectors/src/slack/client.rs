@@ -110,9 +110,9 @@ struct Inner {
 }
 
 /// Scheme, host and port of a URL: what a download address must share with a file host.
-type Origin = (String, Option<String>, Option<u16>);
+pub(crate) type Origin = (String, Option<String>, Option<u16>);
 
-fn origin(url: &Url) -> Origin {
+pub(crate) fn origin(url: &Url) -> Origin {
     (
         url.scheme().to_owned(),
         url.host_str().map(str::to_owned),
@@ -356,7 +356,7 @@ fn check_status(method: &str, response: Response) -> Result<Response, ApiError> 
 }
 
 /// `Retry-After` in seconds; 1 s when absent or unreadable.
-fn rate_limited(headers: &HeaderMap) -> ApiError {
+pub(crate) fn rate_limited(headers: &HeaderMap) -> ApiError {
     let secs = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
@@ -381,7 +381,7 @@ fn is_login_page(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the body chunk by chunk, failing as soon as more than `limit` bytes arrive.
-async fn read_capped(
+pub(crate) async fn read_capped(
     mut response: Response,
     limit: u64,
     method: &str,
@@ -404,7 +404,7 @@ async fn read_capped(
     Ok(out)
 }
 
-fn transport(method: &str, e: &reqwest::Error) -> ApiError {
+pub(crate) fn transport(method: &str, e: &reqwest::Error) -> ApiError {
     ApiError::Transport {
         method: method.into(),
         timeout: e.is_timeout(),

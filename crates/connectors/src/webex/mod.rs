@@ -5,8 +5,12 @@
 //! [`WebhookVerifier`](crate::WebhookVerifier)), then [`EventParser::parse`]; a
 //! [`Handling::Job`] goes on the queue.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod events;
 pub mod verify;
 
+#[cfg(feature = "client")]
+pub use client::{ContentInfo, Recipient, Verdict, WebexClient, WebexClientConfig, WebexMessage};
 pub use events::{content_id, EventParser, Handling, Ignored};
 pub use verify::{peek_org, sign, WebexVerifier};
