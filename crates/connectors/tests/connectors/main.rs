@@ -8,5 +8,6 @@ mod manifest;
 mod sender;
 mod util;
 mod verify;
+mod webex_client;
 mod webex_events;
 mod webex_verify;
