@@ -18,10 +18,12 @@ const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:5123";
 const REGION: &str = "us-east-1";
 
 /// SQS leases and delays are whole seconds. moto is slow with many messages (a receive of 10
-/// from 500 takes ~0.4 s), hence the patience.
+/// from 500 takes ~0.4 s), hence the patience; and under CI load a receive followed by the
+/// check that the message is now hidden has taken more than 1 s, so the lease the cases wait
+/// out is 3 s: those two calls must both land inside it.
 const SQS: Timing = Timing {
-    lease: Duration::from_secs(1),
-    slack: Duration::from_millis(600),
+    lease: Duration::from_secs(3),
+    slack: Duration::from_millis(800),
     patience: Duration::from_secs(15),
 };
 
