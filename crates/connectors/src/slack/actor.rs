@@ -184,7 +184,7 @@ fn settle(result: Result<(), ApiError>, gone: &[&str]) -> Result<Option<Removal>
     }
 }
 
-fn from_error(e: &ApiError) -> Outcome {
+pub(crate) fn from_error(e: &ApiError) -> Outcome {
     match e.retry_after() {
         Some(delay) => Outcome::RateLimited {
             retry_after_secs: delay.as_secs().max(1),

@@ -7,7 +7,7 @@
 //! team's tokens, fetches files, decides, and calls [`Connector::act`](crate::Connector::act).
 
 #[cfg(feature = "client")]
-mod actor;
+pub(crate) mod actor;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod events;

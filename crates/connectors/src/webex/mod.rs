@@ -6,10 +6,14 @@
 //! [`Handling::Job`] goes on the queue.
 
 #[cfg(feature = "client")]
+mod actor;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod events;
 pub mod verify;
 
+#[cfg(feature = "client")]
+pub use actor::WebexConnector;
 #[cfg(feature = "client")]
 pub use client::{ContentInfo, Recipient, Verdict, WebexClient, WebexClientConfig, WebexMessage};
 pub use events::{content_id, EventParser, Handling, Ignored};

@@ -9,5 +9,6 @@ mod sender;
 mod util;
 mod verify;
 mod webex_client;
+mod webex_connector;
 mod webex_events;
 mod webex_verify;

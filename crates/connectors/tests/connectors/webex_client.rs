@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// A stub answering every connection with `answer`; returns its origin and the requests.
-async fn stub(answer: String) -> (String, Arc<Mutex<Vec<String>>>) {
+pub async fn stub(answer: String) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -36,7 +36,7 @@ async fn stub(answer: String) -> (String, Arc<Mutex<Vec<String>>>) {
     (origin, seen)
 }
 
-fn answer(status: &str, headers: &[&str], body: &str) -> String {
+pub fn answer(status: &str, headers: &[&str], body: &str) -> String {
     let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\n");
     for h in headers {
         out.push_str(h);
@@ -46,7 +46,7 @@ fn answer(status: &str, headers: &[&str], body: &str) -> String {
     out
 }
 
-fn client(origin: &str) -> WebexClient {
+pub fn client(origin: &str) -> WebexClient {
     WebexClientConfig {
         base_url: origin.into(),
         timeout: Duration::from_secs(5),
