@@ -1,4 +1,4 @@
-//! Leakwall's platform connectors: how events get in from Slack (and, next, Webex) and how
+//! Leakwall's platform connectors: how events get in from Slack and Webex and how
 //! decisions get carried out there.
 //!
 //! Every platform fits one shape: **ingest → job → decide → act**.
@@ -20,13 +20,17 @@
 //! sits behind two small traits so Webex adds a verifier, a parser and a connector, not a new
 //! flow.
 //!
-//! How Webex (issue 8) fits: a `WebexVerifier` checks `X-Spark-Signature` (HMAC-SHA1, no
-//! timestamp to check); its parser makes a `Job` with `tenant` = org id, `event_id` = the
-//! message id, and the content URLs as [`FileRef::url`]; its connector's `fetch` is the GET
-//! with `allow=dlpEvaluating,dlpUnchecked`, and `act` maps `Allow`/`Warn` to
-//! `?result=approve` and `Block` to `?result=reject`. The first touch that holds a file
-//! within 10 s is Webex-only, so it is an inherent method the server's fast path calls, not
-//! a trait method.
+//! Webex (issue 8, [`webex`]) fits the same shape: the server reads the org with
+//! [`webex::peek_org`], verifies `X-Spark-Signature` (HMAC-SHA1 of the raw body, no
+//! timestamp) with that org's [`webex::WebexVerifier`], and [`webex::EventParser`] makes a
+//! `Job` with `tenant` = org id, `event_id` = the message id (the webhook `id` is the same
+//! for every delivery), and one [`FileRef`] per content URL. With the `client` feature,
+//! `webex::WebexClient::hold` is the first touch that holds a file (a `HEAD` with
+//! `allow=dlpEvaluating,dlpUnchecked`, within 10 s): Webex-only, so an inherent method the
+//! server's fast path calls, not a trait method. `webex::WebexConnector`'s `fetch` is the
+//! `GET` with the same `allow` value, and `act` maps `Allow`/`Warn` to `?result=approve`
+//! and `Block` to `?result=reject` for every file (optionally deleting the message).
+//! [`ApiError::Unauthorized`] tells the server to refresh the token once and call again.
 //!
 //! Tokens and message text are wrapped ([`Token`], [`MessageText`]) so that their `Debug`
 //! never shows them; errors never carry them. With the `fake` feature, the `fake` module runs
