@@ -61,7 +61,9 @@ pub use proto::ocis::services::policies::v0::policies_provider_client::PoliciesP
 pub use proto::ocis::services::policies::v0::policies_provider_server::{
     PoliciesProvider, PoliciesProviderServer,
 };
-pub use proto::ocis::services::policies::v0::{EvaluateRequest, EvaluateResponse};
+pub use proto::ocis::services::policies::v0::{
+    EvaluateRequest, EvaluateResponse, EvaluateSharingRequest, EvaluateSharingResponse,
+};
 
 /// Longest accepted query, in bytes.
 pub const MAX_QUERY_BYTES: usize = 512;
@@ -233,6 +235,7 @@ pub async fn evaluate(
 #[derive(Debug, Clone)]
 pub struct PolicyService {
     policies: Option<Arc<Policies>>,
+    sharing: Arc<crate::sharing::Sharing>,
 }
 
 impl PolicyService {
@@ -240,6 +243,7 @@ impl PolicyService {
     pub fn new(state: &AppState) -> PolicyService {
         PolicyService {
             policies: state.policies.clone(),
+            sharing: Arc::clone(&state.sharing),
         }
     }
 }
@@ -253,6 +257,16 @@ impl PoliciesProvider for PolicyService {
         let policies = self.policies.as_deref();
         let result = evaluate(policies, "grpc", request.into_inner()).await?;
         Ok(tonic::Response::new(EvaluateResponse { result }))
+    }
+
+    async fn evaluate_sharing(
+        &self,
+        request: tonic::Request<EvaluateSharingRequest>,
+    ) -> Result<tonic::Response<EvaluateSharingResponse>, tonic::Status> {
+        use crate::sharing::{grpc, SharingFailure};
+        let request = grpc::request(request.into_inner()).map_err(SharingFailure::Invalid)?;
+        let decision = self.sharing.evaluate(request, "grpc").await?;
+        Ok(tonic::Response::new(grpc::response(decision)))
     }
 }
 

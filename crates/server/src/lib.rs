@@ -22,6 +22,7 @@ pub mod postprocessing;
 pub mod proxy;
 pub mod queue;
 pub mod routes;
+pub mod sharing;
 pub mod slack;
 pub mod state;
 pub mod tasks;
@@ -119,6 +120,9 @@ pub async fn maintain(state: AppState) {
         }
         if let Some(policies) = &state.policies {
             policies.reload_if_changed().await;
+        }
+        if let Err(e) = state.sharing.reload().await {
+            tracing::warn!(error = %e, "reloading the sharing settings");
         }
         if n.is_multiple_of(720) {
             if let Err(e) = state.store.purge_expired_audit().await {

@@ -51,6 +51,9 @@ pub fn document() -> Value {
         json!({"type": "object", "properties": {"error": {"type": "object", "properties":
             {"code": {"type": "string"}, "message": {"type": "string"}}}}}),
     );
+    for (name, schema) in crate::sharing::openapi::schemas() {
+        schemas.insert(name.into(), schema);
+    }
     let resource_names: Vec<&str> = RESOURCES.iter().map(|s| s.name).collect();
     let mut paths = Map::new();
     for route in ROUTES {
@@ -81,6 +84,18 @@ pub fn document() -> Value {
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
+        }
+        if let Some((request, response)) = crate::sharing::openapi::bodies(route.method, route.path)
+        {
+            let body = |name: &str| {
+                json!({"content": {"application/json": {"schema":
+                    {"$ref": format!("#/components/schemas/{name}")}}}})
+            };
+            if let Some(request) = request {
+                op["requestBody"] = body(request);
+            }
+            op["responses"]["200"] = body(response);
+            op["responses"]["200"]["description"] = json!("success");
         }
         entry[route.method.to_ascii_lowercase()] = op;
     }

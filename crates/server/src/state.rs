@@ -28,6 +28,8 @@ pub struct AppState {
     /// The Rego policies (files and stored rows); when none exist the built-in default policy
     /// decides.
     pub policies: Option<Arc<crate::policy::Policies>>,
+    /// The sharing rules (settings stored in the database).
+    pub sharing: Arc<crate::sharing::Sharing>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> AppState {
         let detection = Arc::new(Detection::new(settings.scan.min_confidence));
         AppState {
+            sharing: Arc::new(crate::sharing::Sharing::new(store.clone())),
             store,
             settings: Arc::new(settings),
             detection,

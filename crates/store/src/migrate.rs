@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_installations.sql"),
         postgres: include_str!("../migrations/postgres/0004_installations.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/sqlite/0006_sharing_settings.sql"),
+        postgres: include_str!("../migrations/postgres/0006_sharing_settings.sql"),
+    },
 ];
 
 /// An arbitrary constant naming Leakwall's migration lock among PostgreSQL advisory locks.

@@ -203,6 +203,27 @@ pub static DECISIONS: Schema = Schema {
     ],
 };
 
+/// The sharing-rule settings: one row (id `default`), written through
+/// `/api/sharing/settings` (audited), read by every process. Lists and maps are JSON.
+pub static SHARING_SETTINGS: Schema = Schema {
+    name: "sharing_settings",
+    id: "id",
+    generated_id: false,
+    newest_first: false,
+    sort: None,
+    fields: &[
+        required("id", Text),
+        field("enabled", Bool),
+        field("internal_pattern", Text),
+        field("trusted_users", Json),
+        field("groups", Json),
+        field("rules", Json),
+        field("rule_files", Json),
+        read_only("created_at", Time),
+        read_only("updated_at", Time),
+    ],
+};
+
 /// The five writable resources (every schema but [`AUDIT`]).
 pub const RESOURCES: [&Schema; 5] = [&DETECTORS, &INCIDENTS, &POLICIES, &PRINCIPALS, &GROUPS];
 

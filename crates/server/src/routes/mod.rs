@@ -10,6 +10,7 @@ pub mod postprocessing;
 pub mod queue;
 pub mod resources;
 pub mod scan;
+pub mod sharing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, MethodRouter};
@@ -133,6 +134,18 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/api/sharing/settings",
+        "The sharing-rule settings",
+        || get(sharing::get_settings),
+    ),
+    route(
+        "PATCH",
+        "/api/sharing/settings",
+        "Change sharing-rule settings (audited; refused unless they build)",
+        || patch(sharing::patch_settings),
+    ),
+    route(
+        "GET",
         "/api/{resource}",
         "List items (query-string filters, paginated)",
         || get(resources::list),
@@ -182,6 +195,12 @@ pub const ROUTES: &[Route] = &[
         "Run an uploaded file through the post-processing steps (202; outcome to its callback)",
         || post(postprocessing::post),
     )),
+    route(
+        "POST",
+        "/v1/sharing/evaluate",
+        "Decide on a share before it is applied: allow, warn (side effects) or reject",
+        || post(sharing::evaluate),
+    ),
     route(
         "POST",
         "/v1/data/{*path}",

@@ -8,6 +8,7 @@ mod postprocessing;
 mod proxy;
 mod queue;
 mod scan;
+mod sharing;
 mod slack;
 mod support;
 mod table;
