@@ -38,6 +38,7 @@ pub mod schemas;
 #[cfg(test)]
 mod send_check;
 mod sql;
+mod webex;
 
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub use crud::UpdateCheck;
 pub use error::Error;
 pub use installations::Installation;
 pub use keys::{hash_key, new_api_key, ApiKey};
+pub use webex::WebexInstallation;
 pub use leakwall_access::{Condition, Op, Schema, Scope};
 pub use schemas::{
     schema, AUDIT, DECISIONS, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS, RESOURCES,
