@@ -42,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0004_installations.sql"),
     },
     Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/sqlite/0005_webex_installations.sql"),
+        postgres: include_str!("../migrations/postgres/0005_webex_installations.sql"),
+    },
+    Migration {
         version: 6,
         sqlite: include_str!("../migrations/sqlite/0006_sharing_settings.sql"),
         postgres: include_str!("../migrations/postgres/0006_sharing_settings.sql"),
