@@ -17,8 +17,13 @@
 mod events;
 mod methods;
 mod server;
+pub mod webex;
 
 pub use events::{envelope, message_event, Attempt, EventSender};
+pub use webex::{
+    FakeCall, FakeDelivery, FakeFile as FakeWebexFile, FakePost, FakeWebex, FakeWebhook, FileState,
+    Posted,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -11,4 +11,5 @@ mod verify;
 mod webex_client;
 mod webex_connector;
 mod webex_events;
+mod webex_fake;
 mod webex_verify;
