@@ -11,6 +11,7 @@
 
 pub mod grpc;
 pub mod incidents;
+pub mod ocs;
 pub mod openapi;
 pub mod settings;
 
