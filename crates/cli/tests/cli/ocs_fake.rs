@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -142,14 +143,36 @@ struct Answer {
     json: bool,
 }
 
-impl Answer {
-    fn of(version: &str, query: &HashMap<String, String>) -> Answer {
-        Answer {
-            v2: version == "v2.php",
-            json: query.get("format").is_some_and(|f| f == "json"),
+/// Every call: logged, then refused with the 401 Nextcloud answers without Basic auth or
+/// `OCS-APIRequest: true`; otherwise the way to answer it (v1 or v2, XML or JSON).
+impl FromRequestParts<FakeOcs> for Answer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, fake: &FakeOcs) -> Result<Answer, Response> {
+        let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+        fake.with(|w| w.log.push(format!("{method} {}", uri.path())));
+        let answer = Answer {
+            v2: uri.path().starts_with("/ocs/v2.php/"),
+            json: uri
+                .query()
+                .unwrap_or_default()
+                .split('&')
+                .any(|pair| pair == "format=json"),
+        };
+        let basic = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic "));
+        let ocs = headers.get("ocs-apirequest").and_then(|v| v.to_str().ok()) == Some("true");
+        match (basic, ocs) {
+            (true, true) => Ok(answer),
+            (false, _) => Err(answer.fail(401, "Unauthorised")),
+            (true, false) => Err(answer.fail(401, "CSRF check failed")),
         }
     }
+}
 
+impl Answer {
     fn ok(&self, data: Value) -> Response {
         let code = if self.v2 { 200 } else { 100 };
         self.envelope(StatusCode::OK, "ok", code, "OK", data)
@@ -226,42 +249,9 @@ fn view(share: &Share) -> Value {
         "item_type": "folder", "share_with": share.share_with, "token": share.token})
 }
 
-/// The 401 Nextcloud answers without Basic auth or `OCS-APIRequest: true`; `None` when
-/// both are there.
-fn gate(
-    fake: &FakeOcs,
-    answer: &Answer,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Option<Response> {
-    fake.with(|w| w.log.push(format!("{method} {}", uri.path())));
-    let basic = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Basic "));
-    let ocs = headers.get("ocs-apirequest").and_then(|v| v.to_str().ok()) == Some("true");
-    match (basic, ocs) {
-        (true, true) => None,
-        (false, _) => Some(answer.fail(401, "Unauthorised")),
-        (true, false) => Some(answer.fail(401, "CSRF check failed")),
-    }
-}
-
 type Q = Query<HashMap<String, String>>;
 
-async fn list(
-    State(fake): State<FakeOcs>,
-    Path(version): Path<String>,
-    Query(q): Q,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let answer = Answer::of(&version, &q);
-    if let Some(r) = gate(&fake, &answer, &method, &uri, &headers) {
-        return r;
-    }
+async fn list(State(fake): State<FakeOcs>, answer: Answer, Query(q): Q) -> Response {
     let path = q.get("path").cloned().unwrap_or_default();
     fake.with(|w| {
         if !w.folders.contains(&path) {
@@ -279,16 +269,9 @@ async fn list(
 
 async fn one(
     State(fake): State<FakeOcs>,
-    Path((version, id)): Path<(String, String)>,
-    Query(q): Q,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    answer: Answer,
+    Path((_, id)): Path<(String, String)>,
 ) -> Response {
-    let answer = Answer::of(&version, &q);
-    if let Some(r) = gate(&fake, &answer, &method, &uri, &headers) {
-        return r;
-    }
     let share = id.parse().ok().and_then(|id| fake.share(id));
     match share {
         Some(share) => answer.ok(json!([view(&share)])),
@@ -348,17 +331,10 @@ fn decode(text: &str) -> String {
 
 async fn create(
     State(fake): State<FakeOcs>,
-    Path(version): Path<String>,
-    Query(q): Q,
-    method: Method,
-    uri: Uri,
+    answer: Answer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let answer = Answer::of(&version, &q);
-    if let Some(r) = gate(&fake, &answer, &method, &uri, &headers) {
-        return r;
-    }
     let f = form(&headers, &body);
     let path = f.get("path").cloned().unwrap_or_default();
     let share_type: i64 = f
@@ -392,17 +368,11 @@ async fn create(
 
 async fn update(
     State(fake): State<FakeOcs>,
-    Path((version, id)): Path<(String, String)>,
-    Query(q): Q,
-    method: Method,
-    uri: Uri,
+    answer: Answer,
+    Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let answer = Answer::of(&version, &q);
-    if let Some(r) = gate(&fake, &answer, &method, &uri, &headers) {
-        return r;
-    }
     let Some(id) = id
         .parse::<u64>()
         .ok()
@@ -434,16 +404,9 @@ async fn update(
 
 async fn user(
     State(fake): State<FakeOcs>,
-    Path((version, id)): Path<(String, String)>,
-    Query(q): Q,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    answer: Answer,
+    Path((_, id)): Path<(String, String)>,
 ) -> Response {
-    let answer = Answer::of(&version, &q);
-    if let Some(r) = gate(&fake, &answer, &method, &uri, &headers) {
-        return r;
-    }
     match fake.with(|w| w.users.get(&id).cloned()) {
         Some(email) => {
             answer.ok(json!({"id": id, "email": email, "displayname": id, "enabled": true}))

@@ -325,3 +325,48 @@ async fn a_revocation_that_keeps_failing_is_reported() {
         "{revoke}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_ocs_server_answers_as_nextcloud_does() {
+    let (fake, bob, _) = world().await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, ocs: bool| {
+        let mut request = client
+            .get(format!("{}{path}", fake.base))
+            .basic_auth(SERVICE, Some("x"));
+        if ocs {
+            request = request.header("OCS-APIRequest", "true");
+        }
+        request.send()
+    };
+    let csrf = get(&format!("{SHARES}/{bob}?format=json"), false)
+        .await
+        .expect("call");
+    assert_eq!(csrf.status(), 401, "no OCS-APIRequest header");
+    let v1 = get(
+        &format!("/ocs/v1.php/apps/files_sharing/api/v1/shares/{bob}"),
+        true,
+    )
+    .await
+    .expect("call");
+    assert_eq!(v1.status(), 200);
+    let text = v1.text().await.expect("XML");
+    assert!(
+        text.contains("<statuscode>100</statuscode>") && text.contains("<element>"),
+        "{text}"
+    );
+    let missing = get("/ocs/v2.php/cloud/users/nobody?format=json", true)
+        .await
+        .expect("call");
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.expect("JSON");
+    assert_eq!(body["ocs"]["meta"]["status"], "failure");
+    let v1_missing = get("/ocs/v1.php/cloud/users/nobody", true)
+        .await
+        .expect("call");
+    assert_eq!(
+        v1_missing.status(),
+        200,
+        "v1 answers 200 with the failure in meta"
+    );
+}
