@@ -1,5 +1,6 @@
 //! A small Webex REST client for real-time file DLP (spec §5.3): hold, download and judge a
-//! file, read, delete and post messages.
+//! file, read, delete and post messages. Webhooks are in [`super::webhooks`], the OAuth
+//! grant in [`super::oauth`]; they use the same plumbing.
 //!
 //! Every call carries `Authorization: Bearer` with the compliance officer's token, passed
 //! per call. 429 becomes [`ApiError::RateLimited`] (`Retry-After`), 401
@@ -215,9 +216,20 @@ impl WebexClient {
     /// `DELETE /v1/messages/{id}` (compliance scope `messages_write`); one already gone
     /// (404) counts as deleted.
     pub async fn delete_message(&self, token: &Token, id: &str) -> Result<(), ApiError> {
-        let url = format!("{}/v1/messages/{}", self.base_url, segment(id));
+        self.delete("messages.delete", "messages", id, token).await
+    }
+
+    /// `DELETE /v1/{collection}/{id}`; 404 (already gone) counts as deleted.
+    pub(super) async fn delete(
+        &self,
+        name: &str,
+        collection: &str,
+        id: &str,
+        token: &Token,
+    ) -> Result<(), ApiError> {
+        let url = format!("{}/v1/{collection}/{}", self.base_url, segment(id));
         let request = self.http.delete(url).bearer_auth(token.expose());
-        match self.send("messages.delete", request).await {
+        match self.send(name, request).await {
             Ok(_) => Ok(()),
             Err(ApiError::Status { status: 404, .. }) => Ok(()),
             Err(e) => Err(e),
@@ -247,7 +259,7 @@ impl WebexClient {
         Ok(created.id)
     }
 
-    async fn json<T: DeserializeOwned>(
+    pub(super) async fn json<T: DeserializeOwned>(
         &self,
         method: Method,
         name: &str,
@@ -263,6 +275,15 @@ impl WebexClient {
             request = request.json(&body);
         }
         let response = self.send(name, request).await?;
+        self.read_json(name, response).await
+    }
+
+    /// The answer's JSON body, read under `max_response_bytes`.
+    pub(super) async fn read_json<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        response: Response,
+    ) -> Result<T, ApiError> {
         let bytes = read_capped(response, self.config.max_response_bytes, name)
             .await
             .map_err(|_| ApiError::Decode {
@@ -273,13 +294,28 @@ impl WebexClient {
         })
     }
 
-    async fn send(&self, method: &str, request: RequestBuilder) -> Result<Response, ApiError> {
+    /// Sends `request`; anything but a success becomes an [`ApiError`].
+    pub(super) async fn send(
+        &self,
+        method: &str,
+        request: RequestBuilder,
+    ) -> Result<Response, ApiError> {
         let response = request.send().await.map_err(|e| transport(method, &e))?;
         check(method, response)
     }
 
+    /// The HTTP client, for requests the other modules build.
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The API origin, without a trailing slash.
+    pub(super) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// A URL on the configured API origin; another host never gets the token.
-    fn checked(&self, url: &str) -> Result<Url, ApiError> {
+    pub(super) fn checked(&self, url: &str) -> Result<Url, ApiError> {
         let parsed = Url::parse(url).map_err(|_| ApiError::DisallowedUrl)?;
         if origin(&parsed) != self.origin {
             return Err(ApiError::DisallowedUrl);
@@ -312,7 +348,7 @@ pub fn with_unchecked(url: &Url) -> Url {
 }
 
 /// An id as one path segment (ids are base64url; anything else, dots included, is escaped).
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     id.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'=' => (b as char).to_string(),

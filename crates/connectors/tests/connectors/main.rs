@@ -12,4 +12,6 @@ mod webex_client;
 mod webex_connector;
 mod webex_events;
 mod webex_fake;
+mod webex_oauth;
 mod webex_verify;
+mod webex_webhooks;

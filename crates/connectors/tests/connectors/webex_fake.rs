@@ -68,7 +68,8 @@ pub fn content_url(fake: &FakeWebex, id: &str) -> String {
     format!("{}/v1/contents/{id}?allow=dlpEvaluating", fake.base_url())
 }
 
-fn status(err: ApiError) -> u16 {
+/// The HTTP status of a refused call (401 for `Unauthorized`).
+pub fn status(err: ApiError) -> u16 {
     match err {
         ApiError::Status { status, .. } => status,
         ApiError::Unauthorized { .. } => 401,
