@@ -47,11 +47,11 @@ pub use crud::UpdateCheck;
 pub use error::Error;
 pub use installations::Installation;
 pub use keys::{hash_key, new_api_key, ApiKey};
-pub use webex::WebexInstallation;
 pub use leakwall_access::{Condition, Op, Schema, Scope};
 pub use schemas::{
     schema, AUDIT, DECISIONS, DETECTORS, GROUPS, INCIDENTS, POLICIES, PRINCIPALS, RESOURCES,
 };
+pub use webex::WebexInstallation;
 
 /// An item of a resource: a JSON object whose keys are the schema's (visible) fields.
 pub type Item = serde_json::Map<String, serde_json::Value>;

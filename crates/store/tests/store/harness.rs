@@ -65,6 +65,9 @@ where
 async fn fresh(url: &str, backend: Backend) -> Store {
     let store = Store::connect(url).await.expect("connect");
     assert_eq!(store.backend(), backend);
-    assert_eq!(store.migrate().await.expect("migrate"), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        store.migrate().await.expect("migrate"),
+        vec![1, 2, 3, 4, 5, 6]
+    );
     store
 }
