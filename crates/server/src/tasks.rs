@@ -31,6 +31,10 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register(crate::slack::webhook::TASK, move |ctx| {
         crate::slack::task::slack_event(s.clone(), ctx)
     });
+    let s = state.clone();
+    registry.register(crate::webex::webhook::TASK, move |ctx| {
+        crate::webex::task::webex_event(s.clone(), ctx)
+    });
     registry
 }
 

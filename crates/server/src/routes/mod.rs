@@ -146,6 +146,12 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/api/webex/installations",
+        "Webex organizations installed (scopes, expiries, webhook status; never a token)",
+        || get(crate::webex::admin::list),
+    ),
+    route(
+        "GET",
         "/api/{resource}",
         "List items (query-string filters, paginated)",
         || get(resources::list),
@@ -236,6 +242,24 @@ pub const ROUTES: &[Route] = &[
         "/oauth/slack/callback",
         "Slack's OAuth redirect: stores the workspace's tokens (sealed)",
         || get(crate::slack::install::callback),
+    )),
+    public(route(
+        "POST",
+        "/webhooks/webex",
+        "Webex messages/created deliveries (signed per org; files held at once, decided on the queue)",
+        || post(crate::webex::webhook::deliveries).layer(DefaultBodyLimit::disable()),
+    )),
+    public(route(
+        "GET",
+        "/oauth/webex/install",
+        "Install for a Webex organization: a redirect to Webex's authorize page",
+        || get(crate::webex::install::install),
+    )),
+    public(route(
+        "GET",
+        "/oauth/webex/callback",
+        "Webex's OAuth redirect: stores the org's tokens (sealed) and creates our webhook",
+        || get(crate::webex::install::callback),
     )),
     public(route("GET", "/api/openapi.json", "This document", || {
         get(|| async { axum::Json(crate::openapi::document()) })

@@ -14,12 +14,12 @@ use leakwall_connectors::slack::{Installation, OAuthExchange};
 use leakwall_connectors::ApiError as SlackError;
 use leakwall_core::ErrorCode;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::config::SlackSettings;
 use super::tokens::context;
 use crate::error::ApiError;
+use crate::sealing::{OAuthCallback, StateCheck};
 use crate::state::AppState;
 
 /// The idempotency scope of used install states.
@@ -46,47 +46,19 @@ pub async fn install(State(state): State<AppState>) -> Result<Response, ApiError
     Ok((StatusCode::FOUND, [(LOCATION, url)]).into_response())
 }
 
-/// The query Slack sends back.
-#[derive(Debug, Deserialize)]
-pub struct Callback {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
 /// `GET /oauth/slack/callback?code&state`
 pub async fn callback(
     State(state): State<AppState>,
-    Query(query): Query<Callback>,
+    Query(query): Query<OAuthCallback>,
 ) -> Result<Response, ApiError> {
     let slack = oauth(&state)?;
-    if let Some(error) = &query.error {
-        return Err(ApiError::bad_request(format!(
-            "Slack did not install the app: {error}"
-        )));
-    }
-    let signed = query.state.as_deref().unwrap_or_default();
-    let nonce = slack
-        .states
-        .check(signed, SystemTime::now())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let first = state
-        .store
-        .remember(STATE_SCOPE, &nonce, slack.install_ttl())
-        .await
-        .map_err(ApiError::internal)?;
-    if !first {
-        return Err(ApiError::bad_request(
-            "this install link was already used; start the installation again",
-        ));
-    }
-    let code = query
-        .code
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::bad_request("the callback has no `code`"))?;
+    let check = StateCheck {
+        platform: "Slack",
+        signer: &slack.states,
+        scope: STATE_SCOPE,
+        ttl: slack.install_ttl(),
+    };
+    let code = query.code(&state.store, check).await?;
     let installation = exchange(slack, code).await?;
     save(&state, slack, &installation).await?;
     tracing::info!(team = %installation.team_id, user_token = installation.user.is_some(),
