@@ -367,3 +367,30 @@ async fn posted_and_deleted_messages_are_recorded() {
         [("PERSON1".to_owned(), "your file was blocked".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn odd_requests_get_webex_errors_not_a_crash() {
+    let fake = two_orgs().await;
+    let http = reqwest::Client::new();
+    let base = fake.base_url();
+    let huge = vec![b'x'; 1024 * 1024 + 1]; // one byte over the limit: nothing left unread
+    let cases = [
+        (http.post(format!("{base}/v1/webhooks")).body(huge), 413),
+        (
+            http.post(format!("{base}/v1/webhooks")).body("not json"),
+            400,
+        ),
+        (http.get(format!("{base}/v1/webhooks?cursor=-1")), 400),
+        (http.get(format!("{base}/v1/webhooks?max=0")), 400),
+        (http.get(format!("{base}/v1/contents/a/b")), 404),
+        (http.get(format!("{base}/v1/contents/")), 404),
+        (http.patch(format!("{base}/v1/messages/M1")), 405),
+        (http.get(format!("{base}/v2/anything")), 404),
+    ];
+    for (request, expected) in cases {
+        let answer = request.bearer_auth(TOKEN_A).send().await.unwrap();
+        assert_eq!(answer.status(), expected, "{}", answer.url());
+    }
+    let after = http.get(format!("{base}/v1/webhooks")).bearer_auth(TOKEN_A);
+    assert_eq!(after.send().await.unwrap().status(), 200, "still serving");
+}

@@ -87,10 +87,11 @@ async fn answer(
     state: Arc<Mutex<State>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::new(),
+    let Ok(collected) = Limited::new(body, MAX_BODY).collect().await else {
+        let too_large = Reply::json(413, &serde_json::json!({"message": "Request too large."}));
+        return Ok(respond(too_large, "FAKE_WEBEX_413", false));
     };
+    let body = collected.to_bytes();
     let header = |name| {
         parts
             .headers
