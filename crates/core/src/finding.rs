@@ -18,6 +18,8 @@ pub enum Category {
     Credential,
     /// A fact about the content rather than its text, such as a file type mismatch.
     Content,
+    /// Malicious content found by an antivirus scanner (the detector is the signature name).
+    Malware,
 }
 
 impl Category {
@@ -28,6 +30,7 @@ impl Category {
             Category::Financial => "financial",
             Category::Credential => "credential",
             Category::Content => "content",
+            Category::Malware => "malware",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Post-processing of uploaded files: an ordered chain of steps (`postprocessing.steps`, or
-//! `POSTPROCESSING_STEPS=policies,dlp` in the oCIS naming) run as the queue task
+//! `POSTPROCESSING_STEPS=policies,dlp,virusscan` in the oCIS naming) run as the queue task
 //! `postprocess`, the first step that says `delete` stopping the chain.
 //!
 //! Every step has the same interface, [`Step::run`]: it gets the upload and answers
@@ -8,7 +8,10 @@
 //! stage-`pp` input of the oCIS spec (an empty query continues without evaluating; an
 //! evaluation failure deletes, as in oCIS); the `dlp` step downloads the file (streamed to a
 //! temporary file, size-limited) and runs the extraction and detection engine and Leakwall's
-//! decision policy on it. The outcome goes to the upload's `callback` URL, a delete is
+//! decision policy on it; the `virusscan` step streams the same file to clamd
+//! (`antivirus.clamd`) and decides on its `malware` findings with the same policy (clamd down:
+//! the `antivirus.fail_mode.postprocessing`, by default the upload waits, then is deleted on the
+//! task's last attempt). The outcome goes to the upload's `callback` URL, a delete is
 //! recorded as incidents, and every policy decision is in the decision log.
 
 pub mod download;
@@ -28,7 +31,8 @@ pub use steps::{Outcome, Step};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostprocessingConfig {
-    /// The steps, in order (`policies`, `dlp`); env `POSTPROCESSING_STEPS` (comma list).
+    /// The steps, in order (`policies`, `dlp`, `virusscan`); env `POSTPROCESSING_STEPS` (comma
+    /// list).
     pub steps: Vec<String>,
     /// The query of the `policies` step, e.g. `data.postprocessing.granted`; empty = the step
     /// continues without evaluating. Env `POLICIES_POSTPROCESSING_QUERY`.
@@ -169,7 +173,8 @@ pub async fn postprocess(state: AppState, ctx: TaskContext) -> TaskResult {
         .map_err(|e| TaskError::fatal(e.to_string()))?;
     let mut report = json!({"upload_id": upload.upload_id, "outcome": "continue",
         "step": null, "reason": null});
-    let mut work = steps::Work::new(&state, &upload);
+    let last_attempt = ctx.attempt >= state.settings.queue.max_attempts;
+    let mut work = steps::Work::new(&state, &upload, last_attempt);
     for step in steps {
         if let Outcome::Delete { reason } = step.run(&mut work).await? {
             metrics::counter!("leakwall_postprocessing_deleted_total", "step" => step.name())

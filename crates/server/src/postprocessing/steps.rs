@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::download::{self, Downloaded};
 use super::Upload;
+use crate::antivirus;
 use crate::routes::scan::decide;
 use crate::state::AppState;
 
@@ -36,6 +37,9 @@ pub enum Step {
     /// Scan the content with the extraction and detection engine, and decide with the DLP
     /// decision policy (or the built-in default).
     Dlp,
+    /// Scan the content with clamd (`antivirus.clamd`), and decide on its `malware` findings
+    /// with the same decision policy.
+    Virusscan,
 }
 
 /// What the steps of one upload share.
@@ -43,16 +47,54 @@ pub struct Work<'a> {
     state: &'a AppState,
     upload: &'a Upload,
     file: Option<Downloaded>,
+    last_attempt: bool,
 }
 
 impl<'a> Work<'a> {
-    /// The work on `upload`.
-    pub fn new(state: &'a AppState, upload: &'a Upload) -> Work<'a> {
+    /// The work on `upload`; `last_attempt` when the task will not run again (a step that
+    /// would wait must decide now).
+    pub fn new(state: &'a AppState, upload: &'a Upload, last_attempt: bool) -> Work<'a> {
         Work {
             state,
             upload,
             file: None,
+            last_attempt,
         }
+    }
+
+    /// The downloaded file (fetched once, by the first step that needs it), or the outcome
+    /// when it cannot be had; `Err` when the download may work later.
+    async fn file(&mut self) -> Result<Result<File, Outcome>, TaskError> {
+        let settings = &self.state.settings.postprocessing;
+        if self.file.is_none() {
+            let fetched = download::to_file(
+                &self.upload.resource.url,
+                settings.max_file_bytes,
+                settings.download_timeout(),
+            )
+            .await;
+            self.file = Some(match fetched {
+                Ok(file) => file,
+                Err(e) if e.is_transient() => return Err(TaskError::retry(e.to_string())),
+                Err(e) => {
+                    return Ok(Err(Outcome::Delete {
+                        reason: format!("unscannable: {e}"),
+                    }))
+                }
+            });
+        }
+        let Some(Downloaded::File(file)) = &self.file else {
+            return Ok(Err(Outcome::Delete {
+                reason: format!(
+                    "unscannable: larger than postprocessing.max_file_bytes ({})",
+                    settings.max_file_bytes
+                ),
+            }));
+        };
+        let file = file
+            .try_clone()
+            .map_err(|e| TaskError::retry(e.to_string()))?;
+        Ok(Ok(file))
     }
 }
 
@@ -62,10 +104,10 @@ impl Step {
         match name {
             "policies" => Ok(Step::Policies),
             "dlp" => Ok(Step::Dlp),
-            "virusscan" => bail!(
-                "postprocessing.steps: `virusscan` needs the antivirus scanner, which this build does not have yet"
+            "virusscan" => Ok(Step::Virusscan),
+            other => bail!(
+                "postprocessing.steps: unknown step `{other}` (known: policies, dlp, virusscan)"
             ),
-            other => bail!("postprocessing.steps: unknown step `{other}` (known: policies, dlp)"),
         }
     }
 
@@ -74,6 +116,7 @@ impl Step {
         match self {
             Step::Policies => "policies",
             Step::Dlp => "dlp",
+            Step::Virusscan => "virusscan",
         }
     }
 
@@ -82,6 +125,7 @@ impl Step {
         match self {
             Step::Policies => Ok(policies(work).await),
             Step::Dlp => dlp(work).await,
+            Step::Virusscan => virusscan(work).await,
         }
     }
 }
@@ -102,43 +146,43 @@ async fn policies(work: &Work<'_>) -> Outcome {
 }
 
 async fn dlp(work: &mut Work<'_>) -> Result<Outcome, TaskError> {
-    let settings = &work.state.settings.postprocessing;
-    if work.file.is_none() {
-        let fetched = download::to_file(
-            &work.upload.resource.url,
-            settings.max_file_bytes,
-            settings.download_timeout(),
-        )
-        .await;
-        work.file = Some(match fetched {
-            Ok(file) => file,
-            Err(e) if e.is_transient() => return Err(TaskError::retry(e.to_string())),
-            Err(e) => {
-                return Ok(Outcome::Delete {
-                    reason: format!("unscannable: {e}"),
-                })
-            }
-        });
-    }
-    let Some(Downloaded::File(file)) = &work.file else {
-        return Ok(Outcome::Delete {
-            reason: format!(
-                "unscannable: larger than postprocessing.max_file_bytes ({})",
-                settings.max_file_bytes
-            ),
-        });
+    let file = match work.file().await? {
+        Ok(file) => file,
+        Err(outcome) => return Ok(outcome),
     };
-    let file = file
-        .try_clone()
-        .map_err(|e| TaskError::retry(e.to_string()))?;
     let report = scan(work.state, &work.upload.resource.name, file).await?;
-    let decided = decide(work.state, &report, "postprocessing", None).await;
+    decide_and_record(work, &report, "DLP").await
+}
+
+/// clamd on the downloaded file; its `malware` findings decided like the DLP step's.
+async fn virusscan(work: &mut Work<'_>) -> Result<Outcome, TaskError> {
+    let file = match work.file().await? {
+        Ok(file) => file,
+        Err(outcome) => return Ok(outcome),
+    };
+    let origin = Origin::path(&work.upload.resource.name);
+    let body = antivirus::Body::File(file);
+    let connector = antivirus::Connector::Postprocessing;
+    let findings = antivirus::scan(work.state, connector, &origin, body, work.last_attempt)
+        .await
+        .map_err(|e| TaskError::retry(e.0))?;
+    let report = ScanReport { findings, bytes: 0 };
+    decide_and_record(work, &report, "the antivirus").await
+}
+
+/// The decision policy on a step's findings: a block deletes the upload and records them.
+async fn decide_and_record(
+    work: &Work<'_>,
+    report: &ScanReport,
+    by: &str,
+) -> Result<Outcome, TaskError> {
+    let decided = decide(work.state, report, "postprocessing", None).await;
     if decided.verdict != "block" {
         return Ok(Outcome::Continue);
     }
-    record(work.state, work.upload, &report, decided.verdict).await?;
+    record(work.state, work.upload, report, decided.verdict).await?;
     Ok(Outcome::Delete {
-        reason: format!("blocked by DLP: {}", decided.reasons.join(", ")),
+        reason: format!("blocked by {by}: {}", decided.reasons.join(", ")),
     })
 }
 

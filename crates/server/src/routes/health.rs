@@ -13,7 +13,10 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database (and the queue, when this process has one) answer.
+/// `GET /readyz`: the database (and the queue, when this process has one) answer. The policies'
+/// and clamd's state are shown in detail; neither makes the process unready (a broken policy
+/// change leaves the last good set running; without clamd, files wait or pass as each
+/// connector's fail mode says, and the queue keeps the events).
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let mut ready = true;
     let database = match state.store.ping().await {
@@ -41,6 +44,16 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         checks["policies"] = match policies.error() {
             None => json!("ok"),
             Some(e) => json!({"error": e}),
+        };
+    }
+    if let Some(antivirus) = &state.settings.antivirus {
+        let address = antivirus.clamd.address().to_string();
+        checks["antivirus"] = match antivirus.health().await {
+            Ok(version) => json!({"status": "ok", "clamd": address, "version": version}),
+            Err(error) => {
+                tracing::warn!(%error, "clamd not reachable");
+                json!({"status": "unreachable", "clamd": address, "error": error})
+            }
         };
     }
     let (status, word) = if ready {

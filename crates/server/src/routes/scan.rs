@@ -85,14 +85,17 @@ pub async fn decide(
 }
 
 /// The verdict of the built-in default policy (until the policy engine decides): block
-/// credentials, payment data and anything that could not be scanned; warn on other findings.
+/// credentials, payment data, malware and anything that could not be scanned; warn on other
+/// findings.
 pub fn verdict(report: &ScanReport) -> (&'static str, Vec<String>) {
     let mut reasons: Vec<String> = Vec::new();
     let mut block = false;
     for s in &report.findings {
         let f = &s.finding;
-        let blocks = matches!(f.category, Category::Credential | Category::Financial)
-            || &*f.detector == UNSCANNABLE;
+        let blocks = matches!(
+            f.category,
+            Category::Credential | Category::Financial | Category::Malware
+        ) || &*f.detector == UNSCANNABLE;
         block |= blocks;
         let reason = f.detector.to_string();
         if !reasons.contains(&reason) {

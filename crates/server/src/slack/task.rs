@@ -2,7 +2,9 @@
 //!
 //! Scan jobs: the workspace's tokens (configured by hand, or the stored installation), the
 //! message text and every file (fetched through the connector under `slack.max_file_bytes`;
-//! a file that cannot be fetched or is too large is `unscannable`), one decision on all of it
+//! a file that cannot be fetched or is too large is `unscannable`; files go through the
+//! scanner chain, DLP and the antivirus, whose `closed` fail mode retries the task while clamd
+//! is down and makes the file `unscannable` on the last attempt), one decision on all of it
 //! (`routes::scan::decide`: the policies, or the built-in default), then the connector carries
 //! out block or warn, and one incident per finding records what was found and the outcome.
 //! Close jobs (`message_deleted`) resolve the open incidents of that message.
@@ -28,6 +30,7 @@ use serde_json::Value;
 
 use super::config::SlackSettings;
 use super::tokens::{tokens_for, LookupError};
+use crate::antivirus::{self, chain};
 use crate::routes::scan::decide;
 use crate::state::AppState;
 
@@ -119,7 +122,13 @@ async fn scan_job(
         client,
     };
     let mut claimed = Vec::new();
-    let again = match handle(state, slack, &workspace, job, target, &mut claimed).await {
+    let last_attempt = ctx.attempt >= state.settings.queue.max_attempts;
+    let scanning = Scanning {
+        workspace: &workspace,
+        claimed: &mut claimed,
+        last_attempt,
+    };
+    let again = match handle(state, slack, scanning, job, target).await {
         Ok(()) => return Ok(()),
         Err(again) => again,
     };
@@ -135,16 +144,24 @@ async fn scan_job(
     }
 }
 
+/// What one run of a scan job works with: the workspace, the files it claimed (released when
+/// it must run again) and whether the queue will run it again.
+struct Scanning<'a> {
+    workspace: &'a Workspace,
+    claimed: &'a mut Vec<String>,
+    last_attempt: bool,
+}
+
 /// Scans, decides, acts and records; `Err` when the task must run again.
 async fn handle(
     state: &AppState,
     slack: &SlackSettings,
-    workspace: &Workspace,
+    scanning: Scanning<'_>,
     job: &Job,
     target: &ScanTarget,
-    claimed: &mut Vec<String>,
 ) -> Result<(), Pause> {
-    let scan = scan(state, slack, workspace, job, target, claimed).await?;
+    let workspace = scanning.workspace;
+    let scan = scan(state, slack, scanning, job, target).await?;
     if scan.findings.is_empty() {
         return Ok(());
     }
@@ -172,15 +189,19 @@ async fn handle(
 
 /// Scans the text and every file not already claimed by another job: Slack announces a file
 /// shared with a message twice (`file_shared` and the `file_share` message), and the file is
-/// scanned and acted on once.
+/// scanned and acted on once. Files go through the scanner chain (DLP and the antivirus).
 async fn scan(
     state: &AppState,
     slack: &SlackSettings,
-    workspace: &Workspace,
+    scanning: Scanning<'_>,
     job: &Job,
     target: &ScanTarget,
-    claimed: &mut Vec<String>,
 ) -> Result<Scan, Pause> {
+    let Scanning {
+        workspace,
+        claimed,
+        last_attempt,
+    } = scanning;
     let mut findings = Vec::new();
     if let Some(text) = &target.text {
         let text = text.as_str().as_bytes().to_vec();
@@ -208,7 +229,15 @@ async fn scan(
             Err(e) => (file.id.clone(), Err(e)),
         };
         let report = match fetched {
-            Ok(bytes) => scan_bytes(state, name.clone(), bytes).await?,
+            Ok(bytes) => chain::scan_file(
+                state,
+                antivirus::Connector::Slack,
+                &name,
+                bytes,
+                last_attempt,
+            )
+            .await
+            .map_err(|e| Pause::Retry(e.0))?,
             Err(e) => unfetched(file, &name, &e)?,
         };
         findings.extend(report.findings.into_iter().map(|s| (Some(name.clone()), s)));
