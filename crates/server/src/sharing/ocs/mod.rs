@@ -106,6 +106,12 @@ impl OcsGuard {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("json"));
+        match self.sharing.rules().await {
+            // Rules off: no reason to read the upstream first.
+            Ok(rules) if !rules.enabled() => return self.forward(parts, body, None).await,
+            Ok(_) => {}
+            Err(failure) => return refusal(dialect, &failure),
+        }
         let Some(actor) = request::basic_user(&parts.headers) else {
             // Not ours to authenticate: the upstream answers it.
             return self.forward(parts, body, None).await;
