@@ -112,3 +112,55 @@ impl SharingFileConfig {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(user: &str, password: &str) -> SharingFileConfig {
+        SharingFileConfig {
+            ocs: OcsConfig {
+                service_user: user.into(),
+                service_password: password.into(),
+                ..OcsConfig::default()
+            },
+        }
+    }
+
+    #[test]
+    fn off_without_a_service_user_and_checked_with_one() {
+        assert!(config("", "").validate(false).unwrap().is_none());
+        let needs_proxy = config("svc", "pw").validate(false).unwrap_err();
+        assert!(needs_proxy.to_string().contains("proxy"), "{needs_proxy}");
+        let needs_password = config("svc", "").validate(true).unwrap_err();
+        assert!(needs_password
+            .to_string()
+            .contains("sharing.ocs.service_password"));
+        let on = config("svc", "pw").validate(true).unwrap().unwrap();
+        assert!(
+            !format!("{on:?}").contains("pw"),
+            "the password is never shown"
+        );
+    }
+
+    #[test]
+    fn the_environment_gives_the_credentials() {
+        let env = |k: &str| match k {
+            "LEAKWALL_SHARING_OCS_USER" => Some("svc".to_owned()),
+            "LEAKWALL_SHARING_OCS_PASSWORD" => Some("secret".to_owned()),
+            _ => None,
+        };
+        let settings = config("", "")
+            .with_env(&env)
+            .validate(true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                settings.service_user.as_str(),
+                settings.service_password.as_str()
+            ),
+            ("svc", "secret")
+        );
+    }
+}
