@@ -28,10 +28,10 @@ const LEAK_TS: &str = "1699999999.000100";
 const DOCX_TS: &str = "1699999999.000200";
 
 /// A running `leakwall serve`; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    key: String,
+    pub(crate) base: String,
+    pub(crate) key: String,
     _stdout: BufReader<ChildStdout>,
 }
 
@@ -42,19 +42,16 @@ impl Drop for Server {
     }
 }
 
+/// Starts `leakwall serve` on a free port (or the `--listen` of `extra`) and waits until it
+/// listens.
 #[allow(clippy::zombie_processes)]
-fn serve(dir: &Path, config: &Path, extra: &[&str]) -> Server {
+pub(crate) fn serve(dir: &Path, config: &Path, extra: &[&str]) -> Server {
     let db = format!("sqlite://{}", dir.join("leakwall.db").display());
     let config = config.to_str().expect("path");
-    let mut args = vec![
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &db,
-        "--config",
-        config,
-    ];
+    let mut args = vec!["serve", "--database", &db, "--config", config];
+    if !extra.contains(&"--listen") {
+        args.extend_from_slice(&["--listen", "127.0.0.1:0"]);
+    }
     args.extend_from_slice(extra);
     let mut child = Command::new(env!("CARGO_BIN_EXE_leakwall"))
         .args(args)
@@ -108,7 +105,7 @@ fn config(dir: &Path, fake: &FakeSlack) -> std::path::PathBuf {
 }
 
 /// A minimal DOCX whose body says `text`.
-fn docx(text: &str) -> Vec<u8> {
+pub(crate) fn docx(text: &str) -> Vec<u8> {
     let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
     let body = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
@@ -286,7 +283,7 @@ async fn signed_events_are_blocked_once_and_forgeries_refused() {
 }
 
 /// Percentile `p` (0–100) of sorted `values`, in milliseconds.
-fn percentile(values: &[Duration], p: usize) -> f64 {
+pub(crate) fn percentile(values: &[Duration], p: usize) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -294,7 +291,8 @@ fn percentile(values: &[Duration], p: usize) -> f64 {
     values[at].as_secs_f64() * 1000.0
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
+/// A number from the environment, else `default`.
+pub(crate) fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())

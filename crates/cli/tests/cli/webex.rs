@@ -1,0 +1,292 @@
+//! Webex end to end (issue 8): the real `leakwall serve` (embedded store, queue and workers)
+//! installed by a compliance officer through the OAuth flow of the fake Webex, which then
+//! posts files and delivers signed webhooks to it over HTTP.
+//!
+//! Also the figures of `bench/webex.sh` (an ignored test: run it in release).
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use leakwall_connectors::fake::{FakePost, FakeWebex, FakeWebexFile, Posted};
+use leakwall_connectors::webex::Verdict;
+use serde_json::Value;
+
+use crate::slack::{docx, env_number, percentile, serve, Server};
+use crate::support::{tempdir, write, CARD};
+
+const KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+const CLIENT_ID: &str = "C_E2E";
+const CLIENT_SECRET: &str = "e2e-client-secret";
+const APP: &str = "APP_E2E";
+const ORG: &str = "ORG_E2E";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const SCOPES: &[&str] = &[
+    "spark-compliance:messages_read",
+    "spark-compliance:messages_write",
+    "spark-compliance:webhooks_read",
+    "spark-compliance:webhooks_write",
+    "spark:messages_write",
+];
+/// A PNG signature and an empty IHDR chunk.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
+
+/// A free local port (bound and released: the server's public URL must be known before it
+/// starts, since the webhook Webex calls is created at install time).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn fake() -> FakeWebex {
+    let fake = FakeWebex::start().await.expect("fake Webex");
+    fake.set_integration(CLIENT_ID, CLIENT_SECRET, APP);
+    fake
+}
+
+/// `leakwall serve` for the fake Webex, listening on `port`.
+fn start(dir: &Path, fake: &FakeWebex, port: u16) -> Server {
+    let yaml = format!(
+        "server:\n  public_url: http://127.0.0.1:{port}\n  token_key: '{KEY}'\n\
+         webex:\n  client_id: {CLIENT_ID}\n  client_secret: {CLIENT_SECRET}\n  \
+         integration_id: {APP}\n  api_base: {}\n",
+        fake.base_url()
+    );
+    let config = write(dir, "leakwall.yaml", yaml);
+    let listen = format!("127.0.0.1:{port}");
+    serve(dir, &config, &["--listen", &listen])
+}
+
+/// The compliance officer of `org` installs Leakwall: our link, Webex's consent, the callback.
+async fn install(server: &Server, fake: &FakeWebex, org: &str) {
+    fake.add_code(&format!("code-{org}"), org, SCOPES);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut url = format!("{}/oauth/webex/install", server.base);
+    for _ in 0..2 {
+        let answer = http.get(&url).send().await.expect("redirect");
+        assert_eq!(answer.status(), 302);
+        url = answer
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("location")
+            .to_owned();
+    }
+    let installed: Value = http
+        .get(&url)
+        .send()
+        .await
+        .expect("callback")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(installed["installed"], true, "{installed}");
+}
+
+async fn post(fake: &FakeWebex, room_type: &str, name: &str, kind: &str, bytes: &[u8]) -> Posted {
+    fake.post_file(FakePost {
+        org_id: ORG.into(),
+        room_id: "ROOM_E2E".into(),
+        room_type: room_type.into(),
+        person_id: "PERSON_E2E".into(),
+        person_email: "bob@e2e.example".into(),
+        text: None,
+        files: vec![FakeWebexFile {
+            name: name.into(),
+            content_type: kind.into(),
+            bytes: bytes.to_vec(),
+        }],
+    })
+    .await
+}
+
+/// Waits (at most 20 s) for the verdict on `content`.
+async fn verdict(fake: &FakeWebex, content: &str) -> Option<Verdict> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Some(verdict) = fake.file(content).verdict {
+            return Some(verdict);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+async fn incidents(server: &Server) -> Vec<Value> {
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{}/api/incidents?source=webex", server.base))
+        .bearer_auth(&server.key)
+        .send()
+        .await
+        .expect("list incidents")
+        .json()
+        .await
+        .expect("json");
+    answer["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_are_approved_or_rejected_and_forgeries_refused() {
+    let dir = tempdir();
+    let fake = fake().await;
+    let server = start(dir.path(), &fake, free_port());
+    install(&server, &fake, ORG).await;
+
+    let clean = post(&fake, "direct", "cat.png", "image/png", PNG).await;
+    assert_eq!(clean.deliveries[0].1, Ok(200), "{:?}", clean.deliveries);
+    let content = &clean.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Approve));
+    let touched = fake.file(content).first_touch.expect("touched");
+    assert!(touched < Duration::from_secs(1), "{touched:?}");
+
+    let leak = docx(&format!("card {CARD}"));
+    let rejected = post(&fake, "group", "q3.docx", DOCX, &leak).await;
+    let content = &rejected.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Reject));
+    let found = incidents(&server).await;
+    let card: Vec<_> = found
+        .iter()
+        .filter(|i| i["detector"] == "credit_card")
+        .collect();
+    assert_eq!(card.len(), 1, "{found:?}");
+    assert_eq!(card[0]["file"], "q3.docx");
+    assert_eq!(card[0]["action"], "reject");
+
+    // The same delivery with a forged signature: 401, nothing touched or recorded.
+    let posted = post(&fake, "group", "again.docx", DOCX, &leak).await;
+    let mut forged = fake.delivery(ORG, &posted.message_id).expect("delivery");
+    for (name, value) in forged.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("x-spark-signature") {
+            *value = "f".repeat(40);
+        }
+    }
+    let content = &posted.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Reject));
+    let (touches, count) = (fake.file(content).touches, incidents(&server).await.len());
+    assert_eq!(fake.send_delivery(&forged).await, Ok(401));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(fake.file(content).touches, touches, "nothing touched");
+    assert_eq!(incidents(&server).await.len(), count, "nothing recorded");
+}
+
+/// Posts `count` files at `rate` a second (open loop), each made by `file(n)`; returns what
+/// each post answered.
+async fn post_at(
+    fake: &Arc<FakeWebex>,
+    rate: u64,
+    count: u64,
+    file: impl Fn(u64) -> (String, &'static str, Arc<Vec<u8>>),
+) -> Vec<Posted> {
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..count {
+        ticker.tick().await;
+        let (name, kind, bytes) = file(n);
+        let fake = fake.clone();
+        posts.spawn(async move { post(&fake, "group", &name, kind, &bytes).await });
+    }
+    let mut posted = Vec::new();
+    while let Some(done) = posts.join_next().await {
+        posted.push(done.expect("join"));
+    }
+    posted
+}
+
+/// A DOCX of about `bytes` bytes that compresses poorly (hex of a simple generator).
+fn large_docx(bytes: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut text = String::with_capacity(bytes * 2);
+    while text.len() < bytes * 2 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(&format!("{x:016x} "));
+    }
+    docx(&text)
+}
+
+/// Waits for every verdict; the sorted first-touch and verdict times since each post.
+async fn times(fake: &FakeWebex, posted: &[Posted]) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut touch, mut decided) = (Vec::new(), Vec::new());
+    for p in posted {
+        for content in &p.content_ids {
+            verdict(fake, content).await;
+            let state = fake.file(content);
+            touch.extend(state.first_touch);
+            decided.extend(state.verdict_after);
+        }
+    }
+    touch.sort();
+    decided.sort();
+    (touch, decided)
+}
+
+/// The figures of `bench/webex.sh` (ignored: a benchmark, not a test; run it in release).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: bench/webex.sh"]
+async fn webex_load_figures() {
+    let seconds = env_number("WEBEX_BENCH_SECONDS", 10);
+    let rate = env_number("WEBEX_BENCH_RATE", 50);
+    let large_mb = env_number("WEBEX_BENCH_LARGE_MB", 10) as usize;
+    let dir = tempdir();
+    let fake = Arc::new(fake().await);
+    let server = start(dir.path(), &fake, free_port());
+    install(&server, &fake, ORG).await;
+    let large = Arc::new(large_docx(large_mb << 20));
+
+    // 1. Small files at `rate`/s while a large DOCX arrives every second.
+    let background = {
+        let (fake, large) = (fake.clone(), large.clone());
+        tokio::spawn(async move {
+            post_at(&fake, 1, seconds, |n| {
+                (format!("big{n}.docx"), DOCX, large.clone())
+            })
+            .await
+        })
+    };
+    let small = Arc::new(PNG.to_vec());
+    let posted = post_at(&fake, rate, rate * seconds, |n| {
+        (format!("p{n}.png"), "image/png", small.clone())
+    })
+    .await;
+    let big = background.await.expect("background");
+    let (touch, _) = times(&fake, &posted).await;
+    let (big_touch, big_decided) = times(&fake, &big).await;
+    println!(
+        "webex first touch: {} PNG at {rate}/s for {seconds} s while a {large_mb} MB DOCX \
+         arrives every second ({} large): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; large \
+         files touched p99 {:.1} ms, decided p50 {:.0} ms p99 {:.0} ms",
+        touch.len(),
+        big.len(),
+        percentile(&touch, 50),
+        percentile(&touch, 99),
+        percentile(&touch, 100),
+        percentile(&big_touch, 99),
+        percentile(&big_decided, 50),
+        percentile(&big_decided, 99),
+    );
+
+    // 2. One large DOCX at a time: time from the post to the verdict.
+    let mut decided = Vec::new();
+    for n in 0..env_number("WEBEX_BENCH_LARGE_COUNT", 20) {
+        let p = post(&fake, "group", &format!("alone{n}.docx"), DOCX, &large).await;
+        let (_, d) = times(&fake, std::slice::from_ref(&p)).await;
+        decided.extend(d);
+    }
+    decided.sort();
+    println!(
+        "webex time to verdict, {large_mb} MB DOCX ({} bytes) one at a time, {} files: \
+         p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        large.len(),
+        decided.len(),
+        percentile(&decided, 50),
+        percentile(&decided, 99),
+        percentile(&decided, 100),
+    );
+}
