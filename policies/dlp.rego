@@ -1,6 +1,6 @@
 # Leakwall's DLP decision (query `data.dlp.decision`) on the findings of a scanned message or
-# file: credentials are blocked everywhere; payment card numbers are blocked outside a
-# finance channel. The result is Leakwall's decision document
+# file: credentials and malware are blocked everywhere; payment card numbers are blocked
+# outside a finance channel. The result is Leakwall's decision document
 # `{"allow", "action", "reasons", "notify"}`.
 #
 # Input: `findings` (array of {detector, category, confidence, start, end}), `channel.name`.
@@ -37,6 +37,20 @@ reasons contains sprintf("credential found: %s", [d]) if some d in credentials
 reasons contains "payment card number outside a finance channel" if {
 	cards
 	not in_finance_channel
+}
+
+# The antivirus's findings (category `malware`): the detector is the signature name, or
+# `unscannable` when the antivirus could not scan the file; both block, everywhere.
+reasons contains sprintf("malware found: %s", [f.detector]) if {
+	some f in input.findings
+	f.category == "malware"
+	f.detector != "unscannable"
+}
+
+reasons contains "not scanned by the antivirus" if {
+	some f in input.findings
+	f.category == "malware"
+	f.detector == "unscannable"
 }
 
 # Default deny: input without a findings list is blocked, never approved.

@@ -20,6 +20,19 @@ test_credential_is_blocked_everywhere if {
 	d.notify == ["#security-alerts"]
 }
 
+test_malware_is_blocked_everywhere if {
+	some channel in ["general", "finance"]
+	d := data.dlp.decision with input as message(channel, [finding("Win.Test.EICAR_HDB-1", "malware")])
+	d.action == "block"
+	d.reasons == ["malware found: Win.Test.EICAR_HDB-1"]
+}
+
+test_a_file_the_antivirus_could_not_scan_is_blocked if {
+	d := data.dlp.decision with input as message("general", [finding("unscannable", "malware")])
+	d.action == "block"
+	d.reasons == ["not scanned by the antivirus"]
+}
+
 test_card_outside_finance_is_blocked if {
 	d := data.dlp.decision with input as message("general", [finding("credit_card", "financial")])
 	d.action == "block"
