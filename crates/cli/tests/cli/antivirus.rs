@@ -38,6 +38,8 @@ impl Drop for Serve {
     }
 }
 
+// The child is waited for when `Serve` is dropped.
+#[allow(clippy::zombie_processes)]
 fn start(dir: &Path, yaml: String) -> Serve {
     let config = write(dir, "leakwall.yaml", yaml);
     let db = format!("sqlite://{}", dir.join("av.db").display());
