@@ -507,6 +507,39 @@ mod tests {
     }
 
     #[test]
+    fn one_key_for_both_platforms() {
+        let yaml = |extra: &str| {
+            format!(
+                "webex: {{client_id: C, client_secret: S, integration_id: I}}\n\
+                 server: {{public_url: 'https://h'{extra}}}\n"
+            )
+        };
+        let parse = |text: String| -> anyhow::Result<crate::Settings> {
+            serde_yaml::from_str::<crate::Config>(&text)?.validate()
+        };
+        let k = key();
+        let missing = parse(yaml("")).unwrap_err().to_string();
+        assert!(missing.contains("server.token_key"), "{missing}");
+        let slack_key = format!("{}slack: {{token_key: '{}'}}\n", yaml(""), k.expose());
+        assert!(
+            parse(slack_key).unwrap().webex.is_some(),
+            "slack.token_key still works"
+        );
+        let both = format!(
+            "{}slack: {{token_key: '{}'}}\n",
+            yaml(&format!(", token_key: '{}'", other_key())),
+            k.expose()
+        );
+        let err = parse(both).unwrap_err().to_string();
+        assert!(err.contains("differs from slack.token_key"), "{err}");
+    }
+
+    fn other_key() -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode([2u8; 32])
+    }
+
+    #[test]
     fn the_environment_overrides_and_is_checked() {
         let env = |k: &str| match k {
             "LEAKWALL_WEBEX_CLIENT_ID" => Some("CENV".to_owned()),

@@ -1,18 +1,19 @@
 //! One held file decided: touched again (`HEAD`, harmless when the fast path already did
 //! it), downloaded under `webex.max_file_bytes`, its real type sniffed from the bytes, the
 //! declared type and the name's extension compared with it (a mismatch rejects), the real
-//! type checked against the org's MIME allow-list, then the content scanned and the policy
-//! asked. What cannot be read or scanned follows the org's fail mode, with the reason.
+//! type checked against the org's MIME allow-list, then the content scanned (detectors and
+//! the antivirus, through the scanner chain) and the policy asked. What cannot be read or
+//! scanned follows the org's fail mode, with the reason.
 
 use leakwall_connectors::webex::ContentInfo;
 use leakwall_connectors::{ApiError, FileRef, ScanTarget};
-use leakwall_core::Origin;
 use leakwall_engine::{ScanReport, UNSCANNABLE};
 use leakwall_extract::{sniff, type_for_mime, type_for_name, FileType};
 use serde::{Deserialize, Serialize};
 
 use super::config::{FailMode, OrgSettings, WebexSettings};
 use super::tokens::OrgSession;
+use crate::antivirus::{chain, Connector};
 use crate::routes::scan::decide;
 use crate::state::AppState;
 
@@ -119,13 +120,15 @@ pub fn undecided(file: &FileRef, org: &OrgSettings, budget_ms: u64) -> FileDecis
     )
 }
 
-/// Decides one file of `target` (see the module doc).
+/// Decides one file of `target` (see the module doc); `last_attempt` when the queue will not
+/// run the task again.
 pub async fn decide_file(
     state: &AppState,
     webex: &WebexSettings,
     session: &OrgSession<'_>,
     target: &ScanTarget,
     file: &FileRef,
+    last_attempt: bool,
 ) -> Result<FileDecision, Pause> {
     let org = webex.org(&session.org);
     let url = file.url.clone().unwrap_or_default();
@@ -161,7 +164,7 @@ pub async fn decide_file(
         let why = format!("type {} is not allowed", real.mime());
         return Ok(decision.rejected("mime_not_allowed", why));
     }
-    let report = scan_content(state, &decision, bytes).await?;
+    let report = scan_content(state, &decision, bytes, last_attempt).await?;
     Ok(judge(state, org, &target.location.conversation, decision, &report).await)
 }
 
@@ -210,23 +213,18 @@ pub fn mismatch(declared: Option<&str>, name: &str, real: FileType) -> Option<St
         })
 }
 
-/// Scans the bytes with the detection engine, off the async reactor.
-///
-/// HOOK(antivirus): when the scanner chain (`crate::antivirus::chain::scan_file`) offers a
-/// Webex connector, call it here as the Slack task does, so files also go through clamd.
+/// Scans the bytes through the scanner chain, as the Slack task does: the detection engine
+/// and, when configured, clamd (whose `closed` fail mode retries the task while clamd is down:
+/// by then the budget has usually run out and the file follows the org's fail mode).
 async fn scan_content(
     state: &AppState,
     decision: &FileDecision,
     bytes: Vec<u8>,
+    last_attempt: bool,
 ) -> Result<ScanReport, Pause> {
-    let engine = state.detection.engine();
-    let origin = Origin::path(decision.name.clone());
-    let declared = decision.declared.clone();
-    tokio::task::spawn_blocking(move || {
-        engine.scan_bytes(origin, &bytes, declared.as_deref(), false)
-    })
-    .await
-    .map_err(|_| Pause::Retry("scan panicked".into()))
+    chain::scan_file(state, Connector::Webex, &decision.name, bytes, last_attempt)
+        .await
+        .map_err(|e| Pause::Retry(e.0))
 }
 
 /// The verdict on a scanned file: unscannable content follows the fail mode; otherwise the

@@ -86,6 +86,7 @@ pub async fn webex_event(state: AppState, ctx: TaskContext) -> TaskResult {
         target,
         org: &job.tenant,
         received_ms,
+        last_attempt: ctx.attempt >= state.settings.queue.max_attempts,
     };
     match run.all(&mut progress).await {
         Ok(()) => Ok(()),
@@ -101,6 +102,7 @@ struct Run<'a> {
     target: &'a ScanTarget,
     org: &'a str,
     received_ms: u64,
+    last_attempt: bool,
 }
 
 impl Run<'_> {
@@ -148,7 +150,14 @@ impl Run<'_> {
         if left == 0 {
             return Ok(undecided(file, org, budget));
         }
-        let deciding = decide_file(self.state, self.webex, self.session, self.target, file);
+        let deciding = decide_file(
+            self.state,
+            self.webex,
+            self.session,
+            self.target,
+            file,
+            self.last_attempt,
+        );
         match tokio::time::timeout(Duration::from_millis(left), deciding).await {
             Ok(decided) => decided,
             Err(_) => Ok(undecided(file, org, budget)),

@@ -503,6 +503,31 @@ async fn a_zip_bomb_is_rejected_as_unscannable_unless_the_org_fails_open() {
 }
 
 #[tokio::test]
+async fn a_file_not_decided_within_the_budget_follows_the_fail_mode() {
+    let webex = start(&[ORG], |w| w.decision_budget_ms = 100).await;
+    let posted = webex
+        .post(ORG, "group", vec![file("cat.png", "image/png", PNG)])
+        .await;
+    // The workers get to it only after the budget has run out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    webex.work().await;
+    let content = &posted.content_ids[0];
+    assert_eq!(webex.verdict(content), Some(Verdict::Reject));
+    assert!(
+        webex.fake.file(content).first_touch.is_some(),
+        "held by the fast path"
+    );
+    let incidents = webex.incidents().await;
+    let late: Vec<_> = incidents
+        .iter()
+        .filter(|i| i["detector"] == "deadline")
+        .collect();
+    assert_eq!(late.len(), 1, "{incidents:?}");
+    let outcome = late[0]["outcome"].as_str().unwrap_or_default();
+    assert!(outcome.contains("not decided within 100 ms"), "{outcome}");
+}
+
+#[tokio::test]
 async fn a_forged_signature_is_refused_and_nothing_is_touched() {
     let webex = start(&[ORG], |_| {}).await;
     let posted = webex
