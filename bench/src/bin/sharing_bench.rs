@@ -28,7 +28,9 @@ fn args() -> anyhow::Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))?;
         match flag.as_str() {
             "--entries" => args.entries = value.parse()?,
             "--concurrency" => args.concurrency = value.parse()?,
@@ -44,7 +46,11 @@ fn args() -> anyhow::Result<Args> {
 fn request(entries: usize, write: bool) -> Value {
     let mut access: Vec<Value> = (0..entries.saturating_sub(1))
         .map(|i| {
-            let flags = if i % 3 == 0 { json!(["WRITE"]) } else { json!([]) };
+            let flags = if i % 3 == 0 {
+                json!(["WRITE"])
+            } else {
+                json!([])
+            };
             json!({"path": "/Projects", "share_id": i.to_string(), "share_type": "user",
                 "grantee": format!("user{i}@corp.example"), "flags": flags})
         })
