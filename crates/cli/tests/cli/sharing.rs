@@ -225,6 +225,17 @@ async fn a_rejection_answers_in_the_clients_format_and_nothing_reaches_the_upstr
         "no write reached the upstream: {:?}",
         fake.log()
     );
+    let lookups = fake
+        .log()
+        .iter()
+        .filter(|l| l.as_str() == "GET /ocs/v2.php/cloud/users/ann")
+        .count();
+    assert_eq!(
+        lookups,
+        1,
+        "the sharer's address is cached: {:?}",
+        fake.log()
+    );
     let recorded = incidents(&client, &server).await;
     assert_eq!(recorded.len(), 2, "two rejections recorded: {recorded:?}");
     assert_eq!(recorded[0]["action"], "reject");
