@@ -638,6 +638,42 @@ async fn an_expired_access_token_is_refreshed_and_the_flow_completes() {
 }
 
 #[tokio::test]
+async fn tokens_close_to_expiry_are_refreshed_by_maintenance() {
+    let webex = start(&[], |_| {}).await;
+    // Granted for 30 minutes: less than the hour maintenance keeps ahead.
+    webex
+        .fake
+        .set_token_lifetimes(Duration::from_secs(1800), Duration::from_secs(86_400));
+    webex.install(ORG).await;
+    webex.install(OTHER_ORG).await;
+    webex.fake.set_token_lifetimes(
+        Duration::from_secs(14 * 86_400),
+        Duration::from_secs(86_400),
+    );
+    let before = webex.access_token(ORG).await;
+    let settings = webex.server.state.settings.webex.as_ref().expect("webex");
+    leakwall_server::webex::tokens::refresh_expiring(&webex.server.state, settings).await;
+    let after = webex.access_token(ORG).await;
+    assert_ne!(before.expose(), after.expose(), "refreshed");
+    let row = webex
+        .server
+        .store
+        .webex_installation(ORG)
+        .await
+        .expect("read")
+        .expect("installed");
+    assert!(row.access_expires_at > leakwall_server::webex::tokens::unix_now() + 13 * 86_400);
+    // Fresh tokens are left alone.
+    leakwall_server::webex::tokens::refresh_expiring(&webex.server.state, settings).await;
+    assert_eq!(webex.access_token(ORG).await.expose(), after.expose());
+    assert_ne!(
+        webex.access_token(OTHER_ORG).await.expose(),
+        after.expose(),
+        "each org its own"
+    );
+}
+
+#[tokio::test]
 async fn a_429_on_the_verdict_reschedules_and_the_verdict_still_lands() {
     let webex = start(&[ORG], |_| {}).await;
     webex.fake.rate_limit("PUT", "/v1/contents", 1, 1);
