@@ -34,6 +34,12 @@ pub struct Config {
     pub proxy: crate::proxy::ProxyConfig,
     /// `slack:` settings (the Slack connector; off without a signing secret).
     pub slack: crate::slack::SlackConfig,
+    /// `webex:` settings (the Webex connector; off without a client id).
+    pub webex: crate::webex::WebexConfig,
+    /// `antivirus:` settings (clamd; off without an address).
+    pub antivirus: crate::antivirus::AntivirusConfig,
+    /// `sharing:` settings (the proxy guard's OCS mode).
+    pub sharing: crate::sharing::ocs::SharingFileConfig,
 }
 
 /// `queue:` settings: where tasks wait and how workers run them.
@@ -84,6 +90,12 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest JSON body of the admin API, in bytes (default 1 MiB).
     pub max_body_bytes: usize,
+    /// This server's URL as the platforms reach it (`LEAKWALL_PUBLIC_URL`): webhook targets
+    /// and OAuth redirects.
+    pub public_url: String,
+    /// 32 bytes, base64: seals stored tokens and signs OAuth states for every platform
+    /// (`LEAKWALL_TOKEN_KEY`); `slack.token_key` is the same key under its older name.
+    pub token_key: Option<leakwall_connectors::Token>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +103,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 1024 * 1024,
+            public_url: String::new(),
+            token_key: None,
         }
     }
 }
@@ -214,9 +228,28 @@ pub struct Settings {
     pub proxy: Option<crate::proxy::ProxySettings>,
     /// Slack, when `slack.signing_secret` is set.
     pub slack: Option<crate::slack::SlackSettings>,
+    /// Webex, when `webex.client_id` is set.
+    pub webex: Option<crate::webex::WebexSettings>,
+    /// The antivirus, when `antivirus.clamd` is set.
+    pub antivirus: Option<crate::antivirus::Antivirus>,
+    /// The proxy guard's OCS mode, when `sharing.ocs.service_user` is set.
+    pub sharing_ocs: Option<crate::sharing::ocs::OcsSettings>,
 }
 
 impl Config {
+    /// The one key for platform tokens: `server.token_key`, or `slack.token_key` (its older
+    /// name); both set and different is an error.
+    fn token_key(&self) -> anyhow::Result<Option<leakwall_connectors::Token>> {
+        match (&self.server.token_key, &self.slack.token_key) {
+            (Some(a), Some(b)) if a.expose() != b.expose() => bail!(
+                "server.token_key: differs from slack.token_key (one key seals every platform's \
+                 tokens; set one of them)"
+            ),
+            (Some(key), _) | (None, Some(key)) => Ok(Some(key.clone())),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// Reads a YAML file; a missing `--config` file is an error naming it.
     pub fn from_file(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
@@ -239,6 +272,15 @@ impl Config {
         self.grpc = self.grpc.with_env(&env);
         self.proxy = self.proxy.with_env(&env);
         self.slack = self.slack.with_env(&env);
+        self.webex = self.webex.with_env(&env);
+        if let Some(url) = env("LEAKWALL_PUBLIC_URL").filter(|v| !v.is_empty()) {
+            self.server.public_url = url;
+        }
+        if let Some(key) = env("LEAKWALL_TOKEN_KEY").filter(|v| !v.is_empty()) {
+            self.server.token_key = Some(leakwall_connectors::Token::new(key));
+        }
+        self.antivirus = self.antivirus.with_env(&env);
+        self.sharing = self.sharing.with_env(&env);
         self
     }
 
@@ -269,6 +311,7 @@ impl Config {
                 bail!("auth.oidc.trusted_proxies: list the proxy addresses whose headers are believed");
             }
         }
+        let token_key = self.token_key()?;
         let mut queue = self.queue;
         if queue.url.is_empty() {
             queue.url = self.database.url.clone();
@@ -307,14 +350,29 @@ impl Config {
         if let Err(e) = self.policies.decision_log.validate() {
             bail!("policies.decision_log.{e}");
         }
-        self.postprocessing.validate()?;
+        let steps = self.postprocessing.validate()?;
+        let antivirus = self.antivirus.validate()?;
+        if antivirus.is_none() && steps.contains(&crate::postprocessing::Step::Virusscan) {
+            bail!("postprocessing.steps: `virusscan` needs antivirus.clamd (tcp://host:port or unix:///path)");
+        }
         let proxy = self
             .proxy
             .validate(!self.policies.engine.policies.is_empty())?;
         let grpc_listen = self.grpc.listen_addr()?;
-        let slack = self.slack.validate()?;
+        let mut slack_config = self.slack;
+        if slack_config.token_key.is_none() {
+            slack_config.token_key = token_key.clone();
+        }
+        let slack = slack_config.validate()?;
+        let webex = self
+            .webex
+            .validate(token_key.as_ref(), &self.server.public_url)?;
+        let sharing_ocs = self.sharing.validate(proxy.is_some())?;
         Ok(Settings {
+            webex,
+            sharing_ocs,
             slack,
+            antivirus,
             postprocessing: self.postprocessing,
             grpc_listen,
             proxy,

@@ -9,6 +9,7 @@
 //! a principal's groups must exist) is a check on the whole item in `checks`.
 #![deny(missing_docs)]
 
+pub mod antivirus;
 pub mod auth;
 pub mod call;
 mod checks;
@@ -22,11 +23,13 @@ pub mod postprocessing;
 pub mod proxy;
 pub mod queue;
 pub mod routes;
+pub mod sealing;
 pub mod sharing;
 pub mod slack;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;
+pub mod webex;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -105,8 +108,8 @@ pub async fn run_workers(
     worker.run(shutdown).await.context("running queue workers")
 }
 
-/// Every few seconds: pick up detector changes made by other processes; hourly: drop expired
-/// audit records and idempotency keys.
+/// Every few seconds: pick up detector changes made by other processes and ask clamd how it
+/// is; hourly: drop expired audit records and idempotency keys.
 pub async fn maintain(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     let mut n: u64 = 0;
@@ -121,8 +124,17 @@ pub async fn maintain(state: AppState) {
         if let Some(policies) = &state.policies {
             policies.reload_if_changed().await;
         }
+        if let Some(antivirus) = &state.settings.antivirus {
+            // Keeps `leakwall_antivirus_up` current between scans.
+            let _ = antivirus.health().await;
+        }
         if let Err(e) = state.sharing.reload().await {
             tracing::warn!(error = %e, "reloading the sharing settings");
+        }
+        if let Some(webex) = &state.settings.webex {
+            if n.is_multiple_of(60) {
+                crate::webex::tokens::refresh_expiring(&state, webex).await;
+            }
         }
         if n.is_multiple_of(720) {
             if let Err(e) = state.store.purge_expired_audit().await {

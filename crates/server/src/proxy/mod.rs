@@ -63,17 +63,27 @@ pub struct Guard {
     policies: Option<Arc<Policies>>,
     oidc: Option<OidcConfig>,
     upstream: Upstream,
+    /// Sharing rules for OCS share calls (`sharing.ocs`), when configured.
+    ocs: Option<Arc<crate::sharing::ocs::OcsGuard>>,
 }
 
 impl Guard {
     /// The guard of `state`, or `None` when `proxy.listen` is not set.
     pub fn from_state(state: &AppState) -> Option<Guard> {
         let settings = state.settings.proxy.clone()?;
-        Some(Guard::new(
+        let ocs = state.settings.sharing_ocs.clone().map(|ocs| {
+            let authority = settings.upstream.authority().map_or("", |a| a.as_str());
+            let base = format!("http://{authority}{}", settings.upstream_prefix);
+            let sharing = Arc::clone(&state.sharing);
+            Arc::new(crate::sharing::ocs::OcsGuard::new(sharing, base, ocs))
+        });
+        let mut guard = Guard::new(
             settings,
             state.policies.clone(),
             state.settings.oidc.clone(),
-        ))
+        );
+        guard.ocs = ocs;
+        Some(guard)
     }
 
     /// A guard over explicit parts.
@@ -88,6 +98,7 @@ impl Guard {
             policies,
             oidc,
             upstream,
+            ocs: None,
         }
     }
 
@@ -108,7 +119,7 @@ impl Guard {
             .is_some_and(|o| o.trusted_proxies.contains(&peer.ip()));
         let Some(query) = &self.settings.query else {
             count("unchecked");
-            return self.upstream.forward(request, peer, trusted).await;
+            return self.pass(request, peer, trusted).await;
         };
         let facts = RequestFacts::new(
             request.method().as_str(),
@@ -125,7 +136,7 @@ impl Guard {
         match policies.allow("proxy", query, facts.input()).await {
             Verdict::Allow => {
                 count("allowed");
-                self.upstream.forward(request, peer, trusted).await
+                self.pass(request, peer, trusted).await
             }
             Verdict::Deny(reason) if reason.is_policy_answer() => {
                 tracing::info!(method = %facts.method, path = %facts.path, reason = reason.kind(),
@@ -140,6 +151,26 @@ impl Guard {
                 deny::empty(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
+    }
+}
+
+impl Guard {
+    /// Forwards a request the policy let through; share calls to an OCS server are first
+    /// decided by the sharing rules (`crate::sharing::ocs`).
+    async fn pass(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+        trusted: bool,
+    ) -> Response<ProxyBody> {
+        if let Some(ocs) = &self.ocs {
+            let call =
+                crate::sharing::ocs::ShareCall::of(request.method().as_str(), request.uri().path());
+            if let Some(call) = call {
+                return ocs.handle(request, call).await;
+            }
+        }
+        self.upstream.forward(request, peer, trusted).await
     }
 }
 

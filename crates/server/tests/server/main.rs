@@ -1,6 +1,9 @@
 //! The server's integration tests: every route × every permission shape, on SQLite and on
 //! PostgreSQL, driven through the router exactly as HTTP clients drive it.
 
+mod antivirus;
+mod antivirus_bench;
+mod antivirus_slack;
 mod decisions;
 mod grpc;
 mod policy;
@@ -12,3 +15,4 @@ mod sharing;
 mod slack;
 mod support;
 mod table;
+mod webex;
