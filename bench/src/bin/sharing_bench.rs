@@ -5,7 +5,8 @@
 //!
 //! `--decision allow` asks for a read-only share (allowed, nothing recorded);
 //! `--decision reject` gives WRITE on an externally shared folder (rejected, one incident
-//! written per call).
+//! written per call); `--decision inproc` times the decision alone (JSON parse, validation,
+//! rules) on one thread, without the server.
 
 use std::time::{Duration, Instant};
 
@@ -64,9 +65,47 @@ fn request(entries: usize, write: bool) -> Value {
         "actor": "ann@corp.example"})
 }
 
+/// `--decision inproc`: the decision alone (parse, validate, rules) on one thread, no server.
+fn inproc(args: &Args) -> anyhow::Result<()> {
+    use leakwall_policy::sharing::{ShareRequest, SharingConfig};
+    let rules = SharingConfig {
+        enabled: true,
+        internal_pattern: "[a-z0-9.]+@corp\\.example".into(),
+        ..SharingConfig::default()
+    }
+    .build()?;
+    let body = request(args.entries, true).to_string();
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let request = ShareRequest::from_json(serde_json::from_str(&body)?)?;
+        let decision = rules.evaluate(&request)?;
+        anyhow::ensure!(!decision.allows(), "expected a rejection");
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+        latencies.get(i).map_or(0, |d| d.as_micros())
+    };
+    println!(
+        "RESULT sharing-inproc-{} {:.0} {} {} {}",
+        args.entries,
+        latencies.len() as f64 / args.seconds as f64,
+        pct(0.50),
+        pct(0.99),
+        latencies.last().map_or(0, |d| d.as_micros())
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
+    if args.decision == "inproc" {
+        return inproc(&args);
+    }
     let dir = tempfile::tempdir()?;
     let mut config = Config::default();
     config.database.url = format!("sqlite://{}", dir.path().join("bench.db").display());
