@@ -20,7 +20,7 @@
 //! simpler, always-clean connection wins. Garbage, over-long or missing answers are protocol
 //! errors; nothing but `stream: OK` is ever `Clean`.
 //!
-//! With the `testing` feature, [`testing`] starts a real `clamd` with a signature database
+//! With the `testing` feature, the `testing` module starts a real `clamd` with a signature database
 //! made at test time (EICAR and a DOCX test pattern) and builds the test files.
 #![deny(missing_docs)]
 
