@@ -59,21 +59,25 @@ fn key() -> String {
 }
 
 async fn start(orgs: &[&str], tweak: impl FnOnce(&mut WebexConfig)) -> Webex {
+    start_with(orgs, |config| tweak(&mut config.webex)).await
+}
+
+/// [`start`] with a hook on the whole configuration (e.g. the antivirus).
+async fn start_with(orgs: &[&str], tweak: impl FnOnce(&mut Config)) -> Webex {
     let fake = FakeWebex::start().await.expect("fake Webex");
     fake.set_integration(CLIENT_ID, CLIENT_SECRET, APP);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("listen");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut webex = WebexConfig {
+    let webex = WebexConfig {
         client_id: CLIENT_ID.into(),
         client_secret: Some(Token::new(CLIENT_SECRET)),
         integration_id: APP.into(),
         api_base: fake.base_url(),
         ..WebexConfig::default()
     };
-    tweak(&mut webex);
-    let config = Config {
+    let mut config = Config {
         server: ServerConfig {
             public_url: url.clone(),
             token_key: Some(Token::new(key())),
@@ -82,6 +86,7 @@ async fn start(orgs: &[&str], tweak: impl FnOnce(&mut WebexConfig)) -> Webex {
         webex,
         ..Config::default()
     };
+    tweak(&mut config);
     let mut server = TestServer::start(Db::Sqlite, config).await.expect("server");
     let db = server.state.settings.database_url.clone();
     let queue: Arc<dyn Queue> = Arc::new(EmbeddedQueue::open(&db, "tasks").await.expect("queue"));
@@ -811,4 +816,57 @@ async fn the_first_touch_lands_well_under_a_second_while_workers_are_busy() {
         assert!(touched < Duration::from_millis(500), "{touched:?}");
     }
     busy.abort();
+}
+
+/// The chain of the issue: Webex files go through DLP and a real clamd; a file the antivirus
+/// catches is rejected and recorded with the signature as the detector, a clean one approved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_with_malware_are_rejected_through_clamd_with_the_signature_recorded() {
+    use leakwall_antivirus::testing::{ClamdDaemon, EICAR, PATTERN_SIGNATURE, TEST_PATTERN};
+    let clamd = tokio::task::block_in_place(ClamdDaemon::start);
+    let url = clamd.tcp_url();
+    let webex = start_with(&[ORG], move |config| config.antivirus.clamd = url).await;
+    let pattern = docx(&format!("Minutes. {TEST_PATTERN}."));
+    let clean = docx("The plan for the quarter.");
+    let posted = webex
+        .post(
+            ORG,
+            "group",
+            vec![
+                file("minutes.docx", DOCX_TYPE, &pattern),
+                file("plan.docx", DOCX_TYPE, &clean),
+                file("eicar.txt", "text/plain", EICAR),
+            ],
+        )
+        .await;
+    webex.work().await;
+    let verdicts: Vec<_> = posted
+        .content_ids
+        .iter()
+        .map(|c| webex.verdict(c))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            Some(Verdict::Reject),
+            Some(Verdict::Approve),
+            Some(Verdict::Reject)
+        ]
+    );
+    let incidents = webex.incidents().await;
+    let minutes: Vec<_> = incidents
+        .iter()
+        .filter(|i| i["file"] == "minutes.docx")
+        .collect();
+    assert_eq!(minutes.len(), 1, "{incidents:?}");
+    assert_eq!(minutes[0]["detector"], PATTERN_SIGNATURE);
+    assert_eq!(minutes[0]["category"], "malware");
+    assert_eq!(minutes[0]["source"], "webex");
+    assert!(
+        incidents
+            .iter()
+            .any(|i| i["file"] == "eicar.txt" && i["category"] == "malware"),
+        "{incidents:?}"
+    );
+    assert!(!incidents.iter().any(|i| i["file"] == "plan.docx"));
 }
