@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use leakwall_connectors::fake::{FakePost, FakeWebex, FakeWebexFile, Posted};
 use leakwall_connectors::webex::Verdict;
+use leakwall_connectors::Token;
 use serde_json::Value;
 
 use crate::slack::{docx, env_number, percentile, serve, Server};
@@ -90,8 +91,20 @@ async fn install(server: &Server, fake: &FakeWebex, org: &str) {
 }
 
 async fn post(fake: &FakeWebex, room_type: &str, name: &str, kind: &str, bytes: &[u8]) -> Posted {
+    post_in(fake, ORG, room_type, name, kind, bytes).await
+}
+
+/// A user of `org` posts one file.
+async fn post_in(
+    fake: &FakeWebex,
+    org: &str,
+    room_type: &str,
+    name: &str,
+    kind: &str,
+    bytes: &[u8],
+) -> Posted {
     fake.post_file(FakePost {
-        org_id: ORG.into(),
+        org_id: org.into(),
         room_id: "ROOM_E2E".into(),
         room_type: room_type.into(),
         person_id: "PERSON_E2E".into(),
@@ -173,6 +186,200 @@ async fn files_are_approved_or_rejected_and_forgeries_refused() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(fake.file(content).touches, touches, "nothing touched");
     assert_eq!(incidents(&server).await.len(), count, "nothing recorded");
+}
+
+/// A PE header: what an executable starts with.
+fn executable() -> Vec<u8> {
+    let mut exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec();
+    exe.resize(512, 0);
+    exe
+}
+
+/// The zip bomb of `testdata/extract`.
+fn bomb() -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/extract/bomb.zip"
+    );
+    std::fs::read(path).expect("bomb.zip")
+}
+
+/// The verdict PUTs the fake saw for `content`: their statuses, in order.
+fn puts(fake: &FakeWebex, content: &str) -> Vec<u16> {
+    fake.calls()
+        .into_iter()
+        .filter(|c| c.method == "PUT" && c.path.ends_with(content))
+        .map(|c| c.status)
+        .collect()
+}
+
+/// The incidents of `detector` on file `name`.
+fn incidents_of<'a>(found: &'a [Value], detector: &str, name: &str) -> Vec<&'a Value> {
+    found
+        .iter()
+        .filter(|i| i["detector"] == detector && i["file"] == name)
+        .collect()
+}
+
+/// One server for the hostile files, the duplicate delivery and the rate-limited verdict
+/// (each case posts its own file, one after the other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_files_duplicates_and_rate_limits() {
+    let dir = tempdir();
+    let fake = fake().await;
+    let server = start(dir.path(), &fake, free_port());
+    install(&server, &fake, ORG).await;
+
+    // 1. An executable named `.png`, declared image/png: rejected as a type mismatch.
+    let exe = post(&fake, "group", "evil.png", "image/png", &executable()).await;
+    let content = &exe.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Reject));
+    let found = incidents(&server).await;
+    let mismatch = incidents_of(&found, "type_mismatch", "evil.png");
+    assert_eq!(mismatch.len(), 1, "{found:?}");
+    assert_eq!(mismatch[0]["action"], "reject");
+
+    // 2. A zip bomb: rejected as unscannable, the reason recorded.
+    let bombed = post(&fake, "group", "a.zip", "application/zip", &bomb()).await;
+    let content = &bombed.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Reject));
+    let found = incidents(&server).await;
+    let unscannable = incidents_of(&found, "unscannable", "a.zip");
+    assert_eq!(unscannable.len(), 1, "{found:?}");
+    let outcome = unscannable[0]["outcome"].as_str().unwrap_or_default();
+    assert!(outcome.contains("fail mode reject"), "{outcome}");
+
+    // 3. The same delivery three times: one verdict PUT, one incident.
+    let leak = docx(&format!("card {CARD}"));
+    let posted = post(&fake, "group", "dup.docx", DOCX, &leak).await;
+    let delivery = fake.delivery(ORG, &posted.message_id).expect("delivery");
+    for _ in 0..2 {
+        assert_eq!(fake.send_delivery(&delivery).await, Ok(200));
+    }
+    let content = &posted.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Reject));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(puts(&fake, content), vec![204], "exactly one verdict PUT");
+    let found = incidents(&server).await;
+    assert_eq!(
+        incidents_of(&found, "credit_card", "dup.docx").len(),
+        1,
+        "{found:?}"
+    );
+
+    // 5. A 429 on the verdict: retried after Retry-After, the verdict still lands.
+    fake.rate_limit("PUT", "/v1/contents", 1, 1);
+    let limited = post(&fake, "direct", "late.png", "image/png", PNG).await;
+    let content = &limited.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Approve));
+    assert_eq!(puts(&fake, content), vec![429, 204]);
+}
+
+/// The number of token grants (codes and refreshes) the fake answered with 200.
+fn grants(fake: &FakeWebex) -> usize {
+    fake.calls()
+        .iter()
+        .filter(|c| c.method == "POST" && c.path == "/v1/access_token" && c.status == 200)
+        .count()
+}
+
+/// The access token has expired when the file arrives (the binary's token is not visible
+/// from outside, so the fake grants it for 2 s instead of `expire_token`): Webex answers
+/// 401, the binary refreshes it, and the verdict lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_access_token_is_refreshed_and_the_verdict_lands() {
+    let dir = tempdir();
+    let fake = fake().await;
+    fake.set_token_lifetimes(Duration::from_secs(2), Duration::from_secs(90 * 86_400));
+    let server = start(dir.path(), &fake, free_port());
+    install(&server, &fake, ORG).await;
+    fake.set_token_lifetimes(
+        Duration::from_secs(14 * 86_400),
+        Duration::from_secs(90 * 86_400),
+    );
+    let granted = grants(&fake);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let posted = post(&fake, "group", "cat.png", "image/png", PNG).await;
+    let content = &posted.content_ids[0];
+    assert_eq!(verdict(&fake, content).await, Some(Verdict::Approve));
+    assert!(grants(&fake) > granted, "refreshed: {:?}", fake.calls());
+    // Maintenance refreshes ahead only every 5 minutes: the expired token was really used.
+    let refused = fake
+        .calls()
+        .iter()
+        .any(|c| c.path.starts_with("/v1/contents/") && c.status == 401);
+    assert!(refused, "the expired token was refused: {:?}", fake.calls());
+}
+
+/// Two organizations, each with its own tokens and webhook secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_organizations_keep_their_tokens_and_secrets_apart() {
+    const ORG_B: &str = "ORG_E2E_B";
+    let dir = tempdir();
+    let fake = fake().await;
+    let server = start(dir.path(), &fake, free_port());
+    install(&server, &fake, ORG).await;
+    install(&server, &fake, ORG_B).await;
+    let (a, b) = (fake.webhooks(ORG), fake.webhooks(ORG_B));
+    assert_eq!((a.len(), b.len()), (1, 1));
+    let secret_a = Token::new(a[0].secret.clone().expect("A's secret"));
+    let secret_b = Token::new(b[0].secret.clone().expect("B's secret"));
+    assert_ne!(secret_a.expose(), secret_b.expose());
+
+    // A delivery for org B signed with org A's secret, and one claiming org A signed with
+    // B's: both refused.
+    let posted = post_in(&fake, ORG_B, "group", "b0.png", "image/png", PNG).await;
+    let original = fake.delivery(ORG_B, &posted.message_id).expect("delivery");
+    let text = String::from_utf8(original.body.clone()).expect("utf-8");
+    for (body, secret) in [
+        (text.replace(&posted.message_id, "MSG_NEW_B"), &secret_a),
+        (
+            text.replace(ORG_B, ORG)
+                .replace(&posted.message_id, "MSG_NEW_A"),
+            &secret_b,
+        ),
+    ] {
+        let mut forged = original.clone();
+        let signature = leakwall_connectors::webex::sign(secret, body.as_bytes());
+        forged.body = body.into_bytes();
+        for (name, value) in forged.headers.iter_mut() {
+            if name.eq_ignore_ascii_case("x-spark-signature") {
+                *value = signature.clone();
+            }
+        }
+        assert_eq!(fake.send_delivery(&forged).await, Ok(401));
+    }
+
+    // Each org's file is judged through its own token (the fake only shows a content to a
+    // token of its org): both verdicts land.
+    let leak = docx(&format!("card {CARD}"));
+    let first = post_in(&fake, ORG, "group", "a.docx", DOCX, &leak).await;
+    let second = post_in(&fake, ORG_B, "direct", "b.png", "image/png", PNG).await;
+    assert_eq!(
+        verdict(&fake, &first.content_ids[0]).await,
+        Some(Verdict::Reject)
+    );
+    assert_eq!(
+        verdict(&fake, &second.content_ids[0]).await,
+        Some(Verdict::Approve)
+    );
+    assert_eq!(
+        verdict(&fake, &posted.content_ids[0]).await,
+        Some(Verdict::Approve)
+    );
+    for content in [&first.content_ids[0], &second.content_ids[0]] {
+        assert_eq!(
+            puts(&fake, content),
+            vec![204],
+            "no 404 from a wrong org's token"
+        );
+    }
+    let found = incidents(&server).await;
+    assert_eq!(
+        incidents_of(&found, "credit_card", "a.docx").len(),
+        1,
+        "{found:?}"
+    );
 }
 
 /// Posts `count` files at `rate` a second (open loop), each made by `file(n)`; returns what
