@@ -134,6 +134,8 @@ impl Default for WebexConfig {
                 "spark-compliance:rooms_read",
                 "spark-compliance:webhooks_read",
                 "spark-compliance:webhooks_write",
+                // Posting the private notice to the author (`POST /v1/messages`).
+                "spark:messages_write",
                 "spark:kms",
             ]
             .map(str::to_owned)
