@@ -30,6 +30,7 @@ seed odf
 seed tar_gzip
 seed detect latin1.txt utf16.txt
 seed slack_events
+seed webex_events
 failed=0
 for target in $(cargo fuzz list); do
     log="$(mktemp)"
