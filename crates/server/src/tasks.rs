@@ -90,3 +90,54 @@ async fn scan_text(state: AppState, ctx: TaskContext) -> TaskResult {
 pub fn shared_registry(state: &AppState) -> Arc<Registry> {
     Arc::new(registry(state))
 }
+
+/// The kwarg counting how often a platform rate-limited a task.
+const RATE_LIMITED: &str = "rate_limited";
+
+/// Puts a rate-limited task back on the queue after `delay` (never sleeps in the worker),
+/// counting it in the `rate_limited` kwarg and giving up past `max` times; `keep` adds to the
+/// kwargs what the task already decided, so the next run does not repeat it. Used by the
+/// Slack and Webex tasks; `metric` is the platform's counter of reschedules.
+pub(crate) async fn reschedule(
+    state: &AppState,
+    ctx: &TaskContext,
+    platform: &str,
+    max: u32,
+    metric: &'static str,
+    delay: std::time::Duration,
+    keep: impl FnOnce(&mut serde_json::Map<String, Value>),
+) -> TaskResult {
+    let times = ctx
+        .envelope
+        .kwargs
+        .get(RATE_LIMITED)
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        + 1;
+    if times > u64::from(max) {
+        return Err(TaskError::fatal(format!(
+            "{platform} rate-limited this task {times} times; giving up"
+        )));
+    }
+    let queue = state
+        .queue
+        .clone()
+        .ok_or_else(|| TaskError::retry("rate limited and no queue to reschedule on"))?;
+    let mut envelope = ctx.envelope.clone();
+    envelope
+        .kwargs
+        .insert(RATE_LIMITED.into(), Value::from(times));
+    keep(&mut envelope.kwargs);
+    envelope.not_before = None;
+    leakwall_queue::worker::Producer::new(queue)
+        .enqueue_after(&envelope, delay)
+        .await
+        .map_err(|e| TaskError::retry(format!("rescheduling after a rate limit: {e}")))?;
+    metrics::counter!(metric).increment(1);
+    tracing::info!(
+        delay_s = delay.as_secs(),
+        times,
+        "{platform} rate limit: task rescheduled"
+    );
+    Ok(())
+}

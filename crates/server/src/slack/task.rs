@@ -24,7 +24,7 @@ use leakwall_connectors::{
 };
 use leakwall_core::{Category, Finding, Origin};
 use leakwall_engine::{ScanReport, Scanned, UNSCANNABLE};
-use leakwall_queue::worker::{Producer, TaskContext, TaskError, TaskResult};
+use leakwall_queue::worker::{TaskContext, TaskError, TaskResult};
 use leakwall_store::{schemas::INCIDENTS, Condition, Item, Op, Page};
 use serde_json::Value;
 
@@ -34,8 +34,6 @@ use crate::antivirus::{self, chain};
 use crate::routes::scan::decide;
 use crate::state::AppState;
 
-/// The kwarg counting how often the task was rescheduled for a rate limit.
-const RATE_LIMITED: &str = "rate_limited";
 /// The idempotency scope of files being scanned (one job per file, whichever event came first).
 const FILE_SCOPE: &str = "slack_file";
 
@@ -139,7 +137,11 @@ async fn scan_job(
         }
     }
     match again {
-        Pause::RateLimited(delay) => reschedule(state, slack, ctx, delay).await,
+        Pause::RateLimited(delay) => {
+            let max = slack.config.max_rate_limited;
+            let metric = "leakwall_slack_rescheduled_total";
+            crate::tasks::reschedule(state, ctx, "Slack", max, metric, delay, |_| {}).await
+        }
         Pause::Retry(error) => Err(TaskError::retry(error)),
     }
 }
@@ -347,46 +349,6 @@ fn describe(outcome: Option<&Outcome>) -> String {
         }
         Some(Outcome::Retry { error }) => format!("failed: {error}"),
     }
-}
-
-/// Puts the same task back on the queue after `delay`, counting it; never sleeps.
-async fn reschedule(
-    state: &AppState,
-    slack: &SlackSettings,
-    ctx: &TaskContext,
-    delay: Duration,
-) -> TaskResult {
-    let kwargs = &ctx.envelope.kwargs;
-    let times = kwargs
-        .get(RATE_LIMITED)
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-        + 1;
-    if times > u64::from(slack.config.max_rate_limited) {
-        return Err(TaskError::fatal(format!(
-            "Slack rate-limited this task {times} times; giving up"
-        )));
-    }
-    let queue = state
-        .queue
-        .clone()
-        .ok_or_else(|| TaskError::retry("rate limited and no queue to reschedule on"))?;
-    let mut envelope = ctx.envelope.clone();
-    envelope
-        .kwargs
-        .insert(RATE_LIMITED.into(), Value::from(times));
-    envelope.not_before = None;
-    Producer::new(queue)
-        .enqueue_after(&envelope, delay)
-        .await
-        .map_err(|e| TaskError::retry(format!("rescheduling after a rate limit: {e}")))?;
-    metrics::counter!("leakwall_slack_rescheduled_total").increment(1);
-    tracing::info!(
-        delay_s = delay.as_secs(),
-        times,
-        "Slack rate limit: task rescheduled"
-    );
-    Ok(())
 }
 
 /// One incident per finding. When the message was removed the leak is gone, so the

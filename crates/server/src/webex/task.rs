@@ -19,7 +19,7 @@ use leakwall_connectors::{
 };
 use leakwall_core::Origin;
 use leakwall_engine::ScanReport;
-use leakwall_queue::worker::{Producer, TaskContext, TaskError, TaskResult};
+use leakwall_queue::worker::{TaskContext, TaskError, TaskResult};
 use serde_json::{Map, Value};
 
 use super::config::WebexSettings;
@@ -30,8 +30,6 @@ use super::webhook::{unix_millis, RECEIVED_MS};
 use crate::routes::scan::decide;
 use crate::state::AppState;
 
-/// The kwarg counting how often the task was rescheduled for a rate limit.
-const RATE_LIMITED: &str = "rate_limited";
 /// The kwarg with decisions reached but whose verdict has not landed yet.
 const DECIDED: &str = "decided";
 /// The kwarg with the content ids whose verdict landed and was recorded.
@@ -90,7 +88,16 @@ pub async fn webex_event(state: AppState, ctx: TaskContext) -> TaskResult {
     };
     match run.all(&mut progress).await {
         Ok(()) => Ok(()),
-        Err(Pause::RateLimited(delay)) => reschedule(&state, &webex, &ctx, &progress, delay).await,
+        Err(Pause::RateLimited(delay)) => {
+            let max = webex.config.max_rate_limited;
+            let metric = "leakwall_webex_rescheduled_total";
+            let delay = delay.max(Duration::from_secs(1));
+            crate::tasks::reschedule(&state, &ctx, "Webex", max, metric, delay, |kwargs| {
+                kwargs.insert(DECIDED.into(), Value::Object(progress.decided.clone()));
+                kwargs.insert(DONE.into(), Value::from(progress.done.clone()));
+            })
+            .await
+        }
         Err(Pause::Retry(error)) => Err(TaskError::retry(error)),
     }
 }
@@ -307,47 +314,4 @@ fn pause(e: &ApiError) -> Pause {
         Some(delay) => Pause::RateLimited(delay),
         None => Pause::Retry(e.to_string()),
     }
-}
-
-/// Puts the same task back on the queue after `delay` with what is already decided and
-/// done; never sleeps.
-async fn reschedule(
-    state: &AppState,
-    webex: &WebexSettings,
-    ctx: &TaskContext,
-    progress: &Progress,
-    delay: Duration,
-) -> TaskResult {
-    let kwargs = &ctx.envelope.kwargs;
-    let times = kwargs
-        .get(RATE_LIMITED)
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-        + 1;
-    if times > u64::from(webex.config.max_rate_limited) {
-        return Err(TaskError::fatal(format!(
-            "Webex rate-limited this task {times} times; giving up"
-        )));
-    }
-    let queue = state
-        .queue
-        .clone()
-        .ok_or_else(|| TaskError::retry("rate limited and no queue to reschedule on"))?;
-    let mut envelope = ctx.envelope.clone();
-    let kwargs = &mut envelope.kwargs;
-    kwargs.insert(RATE_LIMITED.into(), Value::from(times));
-    kwargs.insert(DECIDED.into(), Value::Object(progress.decided.clone()));
-    kwargs.insert(DONE.into(), Value::from(progress.done.clone()));
-    envelope.not_before = None;
-    Producer::new(queue)
-        .enqueue_after(&envelope, delay.max(Duration::from_secs(1)))
-        .await
-        .map_err(|e| TaskError::retry(format!("rescheduling after a rate limit: {e}")))?;
-    metrics::counter!("leakwall_webex_rescheduled_total").increment(1);
-    tracing::info!(
-        delay_s = delay.as_secs(),
-        times,
-        "Webex rate limit: task rescheduled"
-    );
-    Ok(())
 }
